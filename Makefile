@@ -1,0 +1,97 @@
+# mailtls.postfix developer entry points. `make help` lists them.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+SCENARIO ?= smoke
+DEMO_SCENARIO ?= smoke
+# Molecule scenarios that `make test` runs.
+TEST_SCENARIOS ?= smoke
+
+# Podman on these machines needs the runc runtime (crun fails on their hybrid
+# cgroups) and default ulimits no higher than the host's, or no container
+# starts. Both are in the project's own containers.conf; exporting
+# CONTAINERS_CONF applies it to every podman call below (make, molecule, the
+# lab scripts) without touching the machine's configuration.
+export CONTAINERS_CONF := $(CURDIR)/tests/lab/containers.conf
+# The collection is found as mailtls.postfix through a link in .cache, so
+# playbooks and scenarios use it by FQCN from any checkout location.
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
+export ANSIBLE_FORCE_COLOR := 0
+export PATH := $(VENV)/bin:$(PATH)
+
+.PHONY: help setup system-packages venv lab get-pip test units sanity lint \
+        molecule demo demo-down build constraints clean
+
+help:
+	@echo "make test                   run every test (sanity, units, lint, molecule scenarios)"
+	@echo "make demo                   bring up the lab and run the main job against it; make demo-down removes it"
+	@echo "make setup                  create .venv, install podman/runc/debootstrap, build lab images"
+	@echo "make sanity | units | lint  one kind of test"
+	@echo "make molecule SCENARIO=smoke   one Molecule scenario (molecule test)"
+	@echo "make build                  build the collection tarball"
+
+setup: system-packages venv get-pip lab
+
+system-packages:
+	@missing=""; for c in podman runc debootstrap git; do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "setup: installing$$missing with apt"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+venv: $(VENV)/.stamp
+
+$(VENV)/.stamp: tests/requirements.txt tests/constraints.txt
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+	$(VENV)/bin/python -m pip install -q -r tests/requirements.txt -c tests/constraints.txt
+	@touch $@
+
+get-pip: venv
+	@$(VENV)/bin/python tests/sanity/install-get-pip.py
+
+lab: system-packages
+	@bash tests/lab/build-images.sh
+	@mkdir -p .cache/collections/ansible_collections/mailtls
+	@ln -sfn $(CURDIR) .cache/collections/ansible_collections/mailtls/postfix
+
+test: setup
+	@bash tests/run-all.sh $(TEST_SCENARIOS)
+
+units: venv
+	$(VENV)/bin/python -m pytest tests/unit
+
+sanity: venv get-pip
+	bash tests/sanity/run.sh
+
+lint: venv lab
+	ansible-lint --offline --profile production
+
+molecule: setup
+	molecule test -s $(SCENARIO)
+
+demo: setup
+	molecule converge -s $(DEMO_SCENARIO)
+	molecule verify -s $(DEMO_SCENARIO)
+	@echo "demo: the lab is up (podman ps); remove it with: make demo-down"
+
+demo-down: venv
+	molecule destroy -s $(DEMO_SCENARIO)
+
+build: venv
+	ansible-galaxy collection build --force --output-path .cache/build
+
+# Re-pin tests/constraints.txt from the newest releases of tests/requirements.txt.
+constraints:
+	rm -rf .cache/constraints-venv
+	$(PYTHON) -m venv .cache/constraints-venv
+	.cache/constraints-venv/bin/python -m pip install -q --upgrade pip
+	.cache/constraints-venv/bin/python -m pip install -q -r tests/requirements.txt
+	{ echo "# Pinned versions for .venv (make setup). Regenerate with: make constraints"; \
+	  .cache/constraints-venv/bin/python -m pip freeze | sort -f; } > tests/constraints.txt
+
+clean:
+	rm -rf .cache tests/output .pytest_cache

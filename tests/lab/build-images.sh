@@ -1,0 +1,74 @@
+#!/bin/bash
+# Build the lab images from Debian packages: debootstrap, then podman import.
+#
+#   tests/lab/build-images.sh [SUITE ...]      (default: bookworm trixie)
+#
+# localhost/mailtls-lab:bookworm  Postfix 3.7
+# localhost/mailtls-lab:trixie    Postfix 3.10
+#
+# Each image is labelled with a hash of its recipe (this script, the package
+# list and the init script). An image whose label matches is kept; any change
+# to the recipe rebuilds it. Set MAILTLS_LAB_REBUILD=1 to force a rebuild.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+mirror=${MAILTLS_LAB_MIRROR:-http://deb.debian.org/debian}
+cache=${MAILTLS_LAB_CACHE:-$here/../../.cache/lab}
+suites=("$@")
+[ ${#suites[@]} -gt 0 ] || suites=(bookworm trixie)
+
+# What the tests need inside: Postfix and its TLS tools (posttls-finger ships
+# with postfix), Python for Ansible modules and their libraries, openssl,
+# a CA bundle, dnsmasq for lab DNS, SASL for submission tests, and the usual
+# process and network tools. Delivered mail lands in /var/mail mbox files.
+# (python3-cffi-backend is named because debootstrap does not resolve the
+# virtual package python3-cryptography depends on.)
+packages=(
+    postfix python3 python3-cryptography python3-cffi-backend python3-dnspython
+    openssl ca-certificates ssl-cert iproute2 procps dnsmasq
+    libsasl2-modules sasl2-bin
+)
+
+recipe_hash() {
+    cat "$here/build-images.sh" "$here/mailtls-lab-init" | sha256sum | cut -c1-16
+}
+
+build() {
+    local suite=$1 tag=localhost/mailtls-lab:$1 want have root
+    want=$(recipe_hash)
+    have=$(podman image inspect --format '{{ index .Labels "mailtls.recipe" }}' "$tag" 2>/dev/null || true)
+    if [ "$have" = "$want" ] && [ -z "${MAILTLS_LAB_REBUILD:-}" ]; then
+        echo "lab: $tag is up to date (recipe $want)"
+        return 0
+    fi
+    echo "lab: building $tag (recipe $want) from $mirror"
+    mkdir -p "$cache/debs-$suite"
+    root=$(mktemp -d "${TMPDIR:-/tmp}/mailtls-lab-$suite.XXXXXX")
+    trap 'rm -rf "$root"' RETURN
+    debootstrap --variant=minbase --cache-dir="$(cd "$cache/debs-$suite" && pwd)" \
+        --include="$(IFS=,; echo "${packages[*]}")" "$suite" "$root" "$mirror" \
+        > "$cache/debootstrap-$suite.log" 2>&1 || {
+            tail -n 30 "$cache/debootstrap-$suite.log" >&2
+            echo "lab: debootstrap of $suite failed (log: $cache/debootstrap-$suite.log)" >&2
+            return 1
+        }
+
+    # Nothing host-specific in the image: no snakeoil key from this machine,
+    # no build host name; podman provides hostname, hosts and resolv.conf.
+    rm -f "$root/etc/ssl/private/ssl-cert-snakeoil.key" "$root/etc/ssl/certs/ssl-cert-snakeoil.pem"
+    : > "$root/etc/mailname"
+    rm -f "$root/etc/hostname"
+    rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
+    install -m 0755 "$here/mailtls-lab-init" "$root/usr/local/sbin/mailtls-lab-init"
+
+    tar -C "$root" --numeric-owner -c . | podman import --quiet \
+        --change "LABEL mailtls.recipe=$want" \
+        --change "LABEL mailtls.suite=$suite" \
+        --change 'CMD ["/usr/local/sbin/mailtls-lab-init"]' \
+        - "$tag" > /dev/null
+    echo "lab: built $tag"
+}
+
+for s in "${suites[@]}"; do
+    build "$s"
+done
