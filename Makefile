@@ -36,7 +36,7 @@ help:
 setup: system-packages venv get-pip lab
 
 system-packages:
-	@missing=""; for c in podman runc debootstrap git; do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	@missing=""; for c in podman runc debootstrap git shellcheck; do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "setup: installing$$missing with apt"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

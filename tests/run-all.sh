@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Run every test stage, keep going after a failure, print a summary and the
 # total time. Called by `make test` (with the venv on PATH and the
 # environment the Makefile exports).

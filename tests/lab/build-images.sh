@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Build the lab images from Debian packages: debootstrap, then podman import.
 #
 #   tests/lab/build-images.sh [SUITE ...]      (default: bookworm trixie)

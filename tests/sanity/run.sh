@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Run `ansible-test sanity` from any checkout location.
 #
 # ansible-test needs the collection at .../ansible_collections/mailtls/postfix.
