@@ -1,0 +1,156 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailtls.postfix contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Where Postfix would deliver a destination: MX hosts and their addresses. Private to mailtls.postfix.
+
+Domains get an MX lookup with the RFC 5321 fallback to the domain's own
+A/AAAA records when there is no MX; a null MX (RFC 7505) means no mail.
+Bracketed next hops get no MX lookup.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import socket
+import traceback
+
+from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+
+try:
+    import dns.exception
+    import dns.resolver
+    HAS_DNSPYTHON = True
+    DNSPYTHON_IMPORT_ERROR = None
+except ImportError:
+    HAS_DNSPYTHON = False
+    DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
+
+FAMILIES = {'any': ('A', 'AAAA'), 'ipv4': ('A',), 'ipv6': ('AAAA',)}
+
+
+def parse_nameserver(text):
+    """``ip`` or ``ip:port`` or ``[ipv6]:port`` -> (ip, port)."""
+    text = str(text).strip()
+    host, port = text, 53
+    if text.startswith('['):
+        if ']' not in text:
+            raise MailTLSError('nameservers: %r is not ip, ip:port or [ipv6]:port' % text)
+        host, rest = text[1:].split(']', 1)
+        if rest:
+            if not rest.startswith(':'):
+                raise MailTLSError('nameservers: %r is not ip, ip:port or [ipv6]:port' % text)
+            port = rest[1:]
+    elif text.count(':') == 1:
+        host, port = text.split(':')
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise MailTLSError('nameservers: %r is not an IP address' % text)
+    try:
+        port = int(port)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise MailTLSError('nameservers: %r has a port that is not a number from 1 to 65535' % text)
+    return str(address), port
+
+
+class Resolver:
+    """MX and address lookups with dnspython, or the system resolver for bracketed hosts without it."""
+
+    def __init__(self, nameservers=None, timeout=10.0, address_family='any'):
+        self.rdtypes = FAMILIES[address_family]
+        self.address_family = address_family
+        self.timeout = timeout
+        self._resolver = None
+        if HAS_DNSPYTHON:
+            self._resolver = dns.resolver.Resolver(configure=not nameservers)
+            if nameservers:
+                parsed = [parse_nameserver(n) for n in nameservers]
+                self._resolver.nameservers = [ip for ip, port in parsed]
+                self._resolver.nameserver_ports = dict(parsed)
+            self._resolver.timeout = timeout
+            self._resolver.lifetime = timeout
+        elif nameservers:
+            raise MailTLSError('nameservers needs the Python library dnspython')
+
+    def _query(self, name, rdtype):
+        """Return the answer rrset, [] for no data, or raise MailTLSError for NXDOMAIN / failures."""
+        try:
+            return list(self._resolver.resolve(name, rdtype, search=False))
+        except dns.resolver.NXDOMAIN:
+            raise MailTLSError('%s: no such domain (NXDOMAIN)' % name)
+        except dns.resolver.NoAnswer:
+            return []
+        except dns.exception.Timeout:
+            raise MailTLSError('%s %s: DNS timeout' % (name, rdtype))
+        except dns.resolver.NoNameservers as e:
+            raise MailTLSError('%s %s: DNS servers failed (%s)' % (name, rdtype, e))
+        except dns.exception.DNSException as e:
+            raise MailTLSError('%s %s: DNS error (%s)' % (name, rdtype, e))
+
+    def addresses(self, host):
+        """The addresses of a host name, A before AAAA, as Postfix orders them (per preference)."""
+        if self._resolver is None:
+            family = {'any': 0, 'ipv4': socket.AF_INET, 'ipv6': socket.AF_INET6}[self.address_family]
+            try:
+                infos = socket.getaddrinfo(host, 25, family, socket.SOCK_STREAM)
+            except socket.gaierror as e:
+                raise MailTLSError('%s: cannot resolve (%s)' % (host, e.strerror))
+            seen = []
+            for info in infos:
+                if info[4][0] not in seen:
+                    seen.append(info[4][0])
+            return seen
+        found = []
+        for rdtype in self.rdtypes:
+            try:
+                found.extend(r.address for r in self._query(host, rdtype))
+            except MailTLSError:
+                if rdtype == self.rdtypes[-1] and not found:
+                    raise
+        if not found:
+            raise MailTLSError('%s: no %s record' % (host, '/'.join(self.rdtypes)))
+        return found
+
+    def mx(self, domain):
+        """[(preference, hostname)] sorted by preference; fallback to the domain itself when there is no MX."""
+        if self._resolver is None:
+            raise MailTLSError('MX lookups need the Python library dnspython')
+        records = self._query(domain, 'MX')
+        if not records:
+            return [(0, domain)], True
+        mx = sorted((r.preference, r.exchange.to_text(omit_final_dot=True).lower()) for r in records)
+        if len(mx) == 1 and mx[0][1] in ('', '.'):
+            raise MailTLSError('%s: null MX, the domain accepts no mail (RFC 7505)' % domain)
+        return mx, False
+
+
+def resolve(nexthop, resolver):
+    """Resolve a NextHop into its delivery targets.
+
+    Returns (mx list of {hostname, preference, addresses, error}, note).
+    A host whose addresses cannot be found keeps its entry with an error;
+    a failed MX lookup raises MailTLSError.
+    """
+    if nexthop.address is not None:
+        return [{'hostname': str(nexthop.address), 'preference': 0, 'addresses': [str(nexthop.address)], 'error': None}], None
+    if nexthop.mx:
+        records, fallback = resolver.mx(nexthop.host)
+        note = 'no MX record: the domain itself (RFC 5321 fallback)' if fallback else None
+    else:
+        records, note = [(0, nexthop.host)], None
+    entries = []
+    for preference, hostname in records:
+        entry = {'hostname': hostname, 'preference': preference, 'addresses': [], 'error': None}
+        try:
+            entry['addresses'] = resolver.addresses(hostname)
+        except MailTLSError as e:
+            entry['error'] = str(e)
+        entries.append(entry)
+    return entries, note
+
+
+__all__ = ['HAS_DNSPYTHON', 'DNSPYTHON_IMPORT_ERROR', 'FAMILIES', 'Resolver', 'parse_nameserver', 'resolve']

@@ -1,0 +1,195 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailtls.postfix contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Probe destinations as Postfix would reach them and recommend TLS policies. Private to mailtls.postfix.
+
+The work behind the mx_tls_info module: resolve every destination (MX hosts
+x addresses), probe each distinct endpoint once over STARTTLS with bounded
+concurrency, judge names per destination and recommend a policy entry.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import certificate_facts, match_names
+from ansible_collections.mailtls.postfix.plugins.module_utils._dns import resolve
+from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._nexthop import parse_nexthop
+from ansible_collections.mailtls.postfix.plugins.module_utils._smtp import NO_STARTTLS, make_context, probe
+
+LEVELS_BY_STRENGTH = ('secure', 'fingerprint', 'encrypt', 'may')
+
+
+def parse_destinations(destinations):
+    """Parse the destinations option; MailTLSError names the bad entry."""
+    if not destinations:
+        raise MailTLSError('destinations: the list is empty; give at least one domain or [host]:port')
+    parsed, seen = [], {}
+    for index, text in enumerate(destinations):
+        try:
+            nexthop = parse_nexthop(text)
+        except MailTLSError as e:
+            raise MailTLSError('destinations[%d]: %s' % (index, e))
+        if nexthop.key in seen:
+            raise MailTLSError('destinations[%d]: %r is the same destination as destinations[%d]' % (index, text, seen[nexthop.key]))
+        seen[nexthop.key] = index
+        parsed.append(nexthop)
+    return parsed
+
+
+def secure_patterns(nexthop):
+    """The names the secure level's default match (nexthop:dot-nexthop) accepts; none for IP literals."""
+    name = nexthop.name_for_match
+    return [name, '.' + name] if name else []
+
+
+def recommend(nexthop, endpoints, digest='sha256', pin='pubkey', lookup_error=None):
+    """Recommend a policy entry for one destination from its probed endpoints.
+
+    Returns (policy dict, policy line).
+    """
+    key = nexthop.key
+    if not endpoints:
+        reason = 'no endpoint to probe (%s); keep the default level' % (lookup_error or 'no addresses')
+        return {'level': 'may', 'match': [], 'reason': reason}, '%s may' % key
+    with_tls = [e for e in endpoints if e['certificate'] is not None]
+    plaintext = [e for e in endpoints if e['error'] == NO_STARTTLS]
+    failed = [e for e in endpoints if e['certificate'] is None and e['error'] != NO_STARTTLS]
+    if plaintext:
+        names = ', '.join('%s[%s]' % (e['hostname'], e['address']) for e in plaintext)
+        reason = '%s does not offer STARTTLS: encrypt or stronger would defer mail there' % names
+        return {'level': 'may', 'match': [], 'reason': reason}, '%s may' % key
+    if not with_tls:
+        reason = 'no endpoint completed a TLS handshake (%s)' % '; '.join(sorted(set(e['error'] for e in failed)))
+        return {'level': 'may', 'match': [], 'reason': reason}, '%s may' % key
+    if failed:
+        reason = ('TLS on every endpoint that answered, but %d of %d failed (%s), so their keys are unknown'
+                  % (len(failed), len(endpoints), '; '.join(sorted(set(e['error'] for e in failed)))))
+        return {'level': 'encrypt', 'match': [], 'reason': reason}, '%s encrypt' % key
+    if all(e['chain_verified'] and e['name_verified'] for e in endpoints):
+        match = ['nexthop', 'dot-nexthop']
+        reason = 'every endpoint presents a certificate that verifies for the destination'
+        return ({'level': 'secure', 'match': match, 'reason': reason},
+                '%s secure match=%s' % (key, ':'.join(match)))
+    pins = []
+    for e in endpoints:
+        value = e['fingerprints'][pin][digest]
+        if value not in pins:
+            pins.append(value)
+    why = sorted(set(
+        (e['verify_error'] or 'certificate does not match %s' % (nexthop.name_for_match or 'an IP next hop'))
+        for e in endpoints if not (e['chain_verified'] and e['name_verified'])))
+    reason = ('every endpoint offers TLS but not all verify (%s): pin the %s %s of %d endpoint(s)'
+              % ('; '.join(why), digest, 'public keys' if pin == 'pubkey' else 'certificates', len(endpoints)))
+    return ({'level': 'fingerprint', 'match': pins, 'digest': digest, 'pin': pin, 'reason': reason},
+            '%s fingerprint match=%s' % (key, '|'.join(pins)))
+
+
+def _resolve(args):
+    nexthop, resolver = args
+    try:
+        return resolve(nexthop, resolver) + (None,)
+    except MailTLSError as e:
+        return [], None, str(e)
+
+
+class Prober:
+    """Holds the options of one run; ``run()`` probes a list of parsed next hops."""
+
+    def __init__(self, resolver, port=25, timeout=10.0, concurrency=32, ehlo_name='localhost',
+                 ca_file=None, ca_path=None, sni=None, digest='sha256', pin='pubkey', probe_func=probe):
+        self.resolver = resolver
+        self.port = port
+        self.timeout = timeout
+        self.concurrency = concurrency
+        self.ehlo_name = ehlo_name
+        self.sni = sni
+        self.digest = digest
+        self.pin = pin
+        self.probe_func = probe_func
+        try:
+            self.verify_context = make_context(ca_file, ca_path, verify=True)
+        except (OSError, ValueError) as e:
+            raise MailTLSError('ca_file/ca_path: cannot load CA certificates (%s)' % e)
+        self.plain_context = make_context(verify=False)
+
+    def _probe(self, target):
+        address, port = target
+        return self.probe_func(address, port, self.timeout, self.ehlo_name, self.verify_context, self.plain_context, self.sni)
+
+    def run(self, nexthops):
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            resolved = list(pool.map(_resolve, [(nh, self.resolver) for nh in nexthops]))
+            targets = {}  # an ordered set: each endpoint is probed once, however many destinations share it
+            for nexthop, (mx, dummy, dummy2) in zip(nexthops, resolved):
+                port = nexthop.port or self.port
+                for entry in mx:
+                    for address in entry['addresses']:
+                        targets[(address, port)] = None
+            probes = dict(zip(targets, pool.map(self._probe, list(targets))))
+        facts = {}
+        results = []
+        for nexthop, (mx, note, error) in zip(nexthops, resolved):
+            results.append(self._destination(nexthop, mx, note, error, probes, facts))
+        return results, summarize(results)
+
+    def _destination(self, nexthop, mx, note, error, probes, facts):
+        port = nexthop.port or self.port
+        patterns = secure_patterns(nexthop)
+        endpoints = []
+        for entry in mx:
+            for address in entry['addresses']:
+                raw = probes[(address, port)]
+                endpoint = {
+                    'hostname': entry['hostname'], 'address': address, 'port': port,
+                    'starttls': raw['starttls'], 'error': raw['error'], 'tls': raw['tls'],
+                    'certificate': None, 'fingerprints': None, 'tlsa': None,
+                    'chain_verified': raw['chain_verified'], 'verify_error': raw['verify_error'],
+                    'name_verified': False,
+                }
+                if raw['der'] is not None:
+                    if raw['der'] not in facts:
+                        facts[raw['der']] = certificate_facts(raw['der'])
+                    cert = facts[raw['der']]
+                    endpoint['certificate'] = cert['certificate']
+                    endpoint['fingerprints'] = cert['fingerprints']
+                    endpoint['tlsa'] = cert['tlsa']
+                    endpoint['name_verified'] = bool(patterns) and match_names(cert['match_names'], patterns)
+                endpoints.append(endpoint)
+        lookup_error = error or '; '.join(e['error'] for e in mx if e['error']) or None
+        policy, line = recommend(nexthop, endpoints, self.digest, self.pin, lookup_error)
+        return {
+            'destination': nexthop.original,
+            'key': nexthop.key,
+            'mx': [{'hostname': e['hostname'], 'preference': e['preference'], 'addresses': e['addresses'],
+                    'error': e['error']} for e in mx],
+            'mx_note': note,
+            'error': error,
+            'endpoints': endpoints,
+            'policy': policy,
+            'policy_line': line,
+        }
+
+
+def summarize(results):
+    endpoints = [e for r in results for e in r['endpoints']]
+    levels = dict((level, 0) for level in LEVELS_BY_STRENGTH)
+    for r in results:
+        levels[r['policy']['level']] += 1
+    return {
+        'destinations': len(results),
+        'destinations_unresolved': sum(1 for r in results if r['error']),
+        'endpoints': len(endpoints),
+        'endpoints_tls': sum(1 for e in endpoints if e['certificate'] is not None),
+        'endpoints_verified': sum(1 for e in endpoints if e['chain_verified'] and e['name_verified']),
+        'endpoints_no_starttls': sum(1 for e in endpoints if e['error'] == NO_STARTTLS),
+        'endpoints_failed': sum(1 for e in endpoints if e['certificate'] is None and e['error'] != NO_STARTTLS),
+        'expiring_30_days': sum(1 for e in endpoints if e['certificate'] and e['certificate']['days_remaining'] < 30),
+        'levels': levels,
+    }
+
+
+__all__ = ['LEVELS_BY_STRENGTH', 'Prober', 'parse_destinations', 'recommend', 'secure_patterns', 'summarize']

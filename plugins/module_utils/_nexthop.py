@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailtls.postfix contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Postfix next hops and policy-map keys. Private to mailtls.postfix.
+
+Parses a destination as an operator writes it in ``smtp_tls_policy_maps``:
+a domain (``example.com``, MX lookup) or a next hop in brackets
+(``[host]``, ``[host]:port``, ``[192.0.2.1]:port``, ``[2001:db8::1]:port``;
+no MX lookup).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import re
+
+from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+
+
+_LABEL = re.compile(r'^(?!-)[a-z0-9-]{1,63}(?<!-)$')
+_PORT = re.compile(r'^[0-9]{1,5}$')
+
+
+def to_ascii_domain(name):
+    """Return the A-label (punycode) form of a domain, lower-case, without a trailing dot.
+
+    Raises MailTLSError when the name is not a valid DNS host name.
+    """
+    if not isinstance(name, str) or not name:
+        raise MailTLSError('empty name')
+    if name != name.strip() or any(c.isspace() for c in name):
+        raise MailTLSError('whitespace in %r' % name)
+    stripped = name[:-1] if name.endswith('.') else name
+    try:
+        ascii_name = stripped.encode('idna').decode('ascii').lower()
+    except (UnicodeError, ValueError) as e:
+        raise MailTLSError('%r is not a valid domain name (%s)' % (name, e))
+    if len(ascii_name) > 253:
+        raise MailTLSError('%r is longer than 253 characters' % name)
+    labels = ascii_name.split('.')
+    for label in labels:
+        if not _LABEL.match(label):
+            raise MailTLSError('%r is not a valid domain name (bad label %r)' % (name, label))
+    return ascii_name
+
+
+class NextHop:
+    """A parsed destination.
+
+    ``key``: the policy-map key as it will be written (A-label, lower-case).
+    ``host``: the domain for an MX lookup, or the host or address in brackets.
+    ``port``: the port for a bracketed next hop with a port, else None.
+    ``mx``: True when Postfix would look up MX records (no brackets).
+    ``address``: an ipaddress object when the host is an IP literal, else None.
+    """
+
+    __slots__ = ('original', 'key', 'host', 'port', 'mx', 'address')
+
+    def __init__(self, original, key, host, port, mx, address):
+        self.original = original
+        self.key = key
+        self.host = host
+        self.port = port
+        self.mx = mx
+        self.address = address
+
+    def __repr__(self):
+        return 'NextHop(%r)' % self.key
+
+    @property
+    def name_for_match(self):
+        """The name that the secure level's nexthop strategy compares certificates with (None for IP literals)."""
+        return None if self.address is not None else self.host
+
+
+def parse_nexthop(text, allow_port=True):
+    """Parse a destination written as a Postfix next hop. Raise MailTLSError naming the problem."""
+    if not isinstance(text, str):
+        raise MailTLSError('%r is not a string' % (text,))
+    if text == '' or text.strip() == '':
+        raise MailTLSError('empty destination')
+    if any(c.isspace() for c in text) or ',' in text:
+        raise MailTLSError('%r contains whitespace or a comma' % text)
+    if text.startswith('['):
+        m = re.match(r'^\[([^\[\]]+)\](?::(.*))?$', text)
+        if not m:
+            raise MailTLSError('%r is not of the form [host] or [host]:port' % text)
+        inner, port_text = m.group(1), m.group(2)
+        port = None
+        if port_text is not None:
+            if not allow_port:
+                raise MailTLSError('%r: a port is not allowed here' % text)
+            if not _PORT.match(port_text) or not 1 <= int(port_text) <= 65535:
+                raise MailTLSError('%r: port %r is not a number from 1 to 65535' % (text, port_text))
+            port = int(port_text)
+        try:
+            address = ipaddress.ip_address(inner)
+            # connect to the normal form, but keep the key as written:
+            # Postfix looks up the next hop as the operator wrote it
+            host, shown = str(address), inner.lower()
+        except ValueError:
+            address = None
+            host = shown = to_ascii_domain(inner)
+        key = '[%s]' % shown + (':%d' % port if port is not None else '')
+        return NextHop(text, key, host, port, False, address)
+    if text.startswith('.'):
+        raise MailTLSError('%r is a parent-domain pattern, not a destination to probe' % text)
+    if ':' in text:
+        raise MailTLSError('%r: a port needs brackets, as in [host]:port' % text)
+    try:
+        ipaddress.ip_address(text)
+        raise MailTLSError('%r: an IP address needs brackets, as in [%s]' % (text, text))
+    except ValueError:
+        pass
+    host = to_ascii_domain(text)
+    return NextHop(text, host, host, None, True, None)
+
+
+__all__ = ['NextHop', 'parse_nexthop', 'to_ascii_domain']

@@ -1,0 +1,294 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mailtls.postfix contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: mx_tls_info
+short_description: Probe mail servers over SMTP STARTTLS and recommend Postfix TLS policies
+version_added: 0.1.0
+description:
+  - Does what C(posttls-finger) does for one destination, for many destinations at once and completely
+    (every MX host and every address), and turns what it sees into C(smtp_tls_policy_maps) entries.
+  - For each destination it looks up the MX hosts (with the RFC 5321 fallback to the domain's own
+    A/AAAA records), connects to every address, says EHLO, starts TLS the way Postfix does (no SNI by
+    default) and reports the certificate, its certificate and public-key fingerprints, TLSA data,
+    whether the chain verifies and whether the names match the destination by the C(secure) level's rules.
+  - It recommends V(secure) where every endpoint verifies by name, V(fingerprint) with the pins of every
+    endpoint where every endpoint offers TLS but not all verify, V(encrypt) where TLS was seen everywhere
+    an endpoint answered, and V(may) otherwise, with the reason.
+  - One failing endpoint never fails the task; only invalid options do.
+  - Each distinct endpoint is probed once per run, however many destinations share it.
+author:
+  - mailtls.postfix contributors
+requirements:
+  - cryptography (Python library on the host that runs the module)
+  - dnspython (Python library; needed only for destinations that need an MX lookup, and for O(nameservers))
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads; it runs the same in check mode.
+  diff_mode:
+    support: none
+    description: The module changes nothing, so there is no diff.
+options:
+  destinations:
+    description:
+      - Destinations as they would be written as policy-map keys.
+      - A domain (V(example.com)) gets an MX lookup; a next hop in brackets (V([host]), V([host]:port),
+        V([192.0.2.1]:port), V([2001:db8::1]:port)) does not.
+      - Internationalised domain names are converted to their A-label form.
+    type: list
+    elements: str
+    required: true
+  port:
+    description: The port for destinations that do not name one.
+    type: int
+    default: 25
+  timeout:
+    description:
+      - Seconds allowed for each network step (connect, banner, EHLO, STARTTLS, TLS handshake, each DNS query).
+      - A tarpit holds one probe for at most a few times this long.
+    type: float
+    default: 10
+  concurrency:
+    description: How many endpoints are probed (and destinations resolved) at the same time.
+    type: int
+    default: 32
+  ehlo_name:
+    description: The name sent with EHLO. Defaults to the fully qualified name of the host running the module.
+    type: str
+  ca_file:
+    description: PEM file of CA certificates that the chain must verify against. Defaults to the system's bundle.
+    type: path
+  ca_path:
+    description: Directory of hashed CA certificates that the chain must verify against.
+    type: path
+  sni:
+    description:
+      - The server name to send with TLS SNI. By default none is sent, as Postfix connects
+        (C(smtp_tls_servername) empty).
+    type: str
+  address_family:
+    description: Which addresses of each MX host to probe.
+    type: str
+    choices: [any, ipv4, ipv6]
+    default: any
+  nameservers:
+    description:
+      - DNS servers to ask, each V(ip), V(ip:port) or V([ipv6]:port). Default is the system resolver.
+    type: list
+    elements: str
+  digest:
+    description:
+      - The digest of the pins in recommended V(fingerprint) entries.
+      - Defaults to the local Postfix's effective C(smtp_tls_fingerprint_digest) where Postfix is
+        installed, else V(sha256). Pins must use the digest the sending Postfix uses.
+    type: str
+    choices: [sha256, sha1, md5]
+  pin:
+    description:
+      - What recommended V(fingerprint) entries pin. V(pubkey) survives certificate renewals that keep the key.
+    type: str
+    choices: [pubkey, cert]
+    default: pubkey
+notes:
+  - Probes send EHLO, STARTTLS and QUIT; no mail is sent.
+  - An endpoint whose chain does not verify is reached twice, the second time without verification to read its certificate.
+seealso:
+  - name: Postfix TLS policy maps
+    description: The levels and attributes the recommendations use.
+    link: https://www.postfix.org/TLS_README.html#client_tls_policy
+"""
+
+EXAMPLES = r"""
+- name: Probe the MX servers of partner domains
+  mailtls.postfix.mx_tls_info:
+    destinations:
+      - example.com
+      - example.net
+      - "[relay.example.org]:587"
+  register: probe
+
+- name: Show the recommended policy lines
+  ansible.builtin.debug:
+    msg: "{{ probe.results | map(attribute='policy_line') | list }}"
+
+- name: Probe through a lab resolver, trusting a lab CA, pinning with sha256
+  mailtls.postfix.mx_tls_info:
+    destinations: "{{ partner_domains }}"
+    nameservers: ["10.89.0.2"]
+    ca_file: /etc/ssl/lab-ca.pem
+    digest: sha256
+    timeout: 5
+    concurrency: 64
+  register: probe
+"""
+
+RETURN = r"""
+results:
+  description: One item per destination, in the order of O(destinations).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    destination:
+      description: The destination as given.
+      type: str
+      sample: example.com
+    key:
+      description: The policy-map key for the destination (A-label, lower case).
+      type: str
+      sample: example.com
+    mx:
+      description: MX hosts by preference with their addresses; a bracketed next hop gives one entry, preference 0.
+      type: list
+      elements: dict
+      sample: [{hostname: mx1.example.com, preference: 10, addresses: [192.0.2.10], error: null}]
+    mx_note:
+      description: Set when the domain has no MX and its own address records were used.
+      type: str
+      sample: "no MX record: the domain itself (RFC 5321 fallback)"
+    error:
+      description: Why the destination could not be resolved, or null.
+      type: str
+      sample: "example.invalid: no such domain (NXDOMAIN)"
+    endpoints:
+      description: Every MX host x address probed for this destination.
+      type: list
+      elements: dict
+      contains:
+        hostname: {description: MX host name., type: str, sample: mx1.example.com}
+        address: {description: IP address probed., type: str, sample: 192.0.2.10}
+        port: {description: TCP port., type: int, sample: 25}
+        starttls: {description: Whether the server offered STARTTLS., type: bool, sample: true}
+        error:
+          description: One line naming why the probe stopped, or null.
+          type: str
+          sample: STARTTLS not offered
+        tls: {description: Protocol version and cipher of the session., type: dict, sample: {version: TLSv1.3, cipher: TLS_AES_256_GCM_SHA384}}
+        certificate:
+          description: Facts about the leaf certificate.
+          type: dict
+          sample: {subject: CN=mx1.example.com, issuer: "CN=R11,O=Let's Encrypt,C=US", san: [mx1.example.com],
+                   not_before: "2026-10-01T00:00:00Z", not_after: "2026-12-30T00:00:00Z", days_remaining: 32,
+                   self_signed: false, key_type: RSA, key_bits: 2048}
+        fingerprints:
+          description: Certificate and public-key fingerprints (upper-case hex pairs joined by colons), by digest.
+          type: dict
+          sample: {cert: {sha256: "AB:CD:...", sha1: "...", md5: "..."}, pubkey: {sha256: "...", sha1: "...", md5: "..."}}
+        tlsa:
+          description: TLSA association data for DANE-EE records (3 1 1 and 3 0 1).
+          type: dict
+          sample: {"3 1 1": "0c72ac70b745ac19998811b131d662c9ac69dbdbe7cb23e5b514b56664c5d3d6"}
+        chain_verified: {description: Whether the chain verifies against the CA certificates., type: bool, sample: true}
+        verify_error: {description: Why the chain does not verify, or null., type: str, sample: self-signed certificate}
+        name_verified:
+          description: Whether the certificate names match the destination by the secure level's default rules (nexthop, dot-nexthop).
+          type: bool
+          sample: true
+    policy:
+      description: The recommended policy entry.
+      type: dict
+      sample: {level: secure, match: [nexthop, dot-nexthop], reason: every endpoint presents a certificate that verifies for the destination}
+    policy_line:
+      description: The recommended entry as a policy-map line.
+      type: str
+      sample: example.com secure match=nexthop:dot-nexthop
+summary:
+  description: Counts over the whole run.
+  returned: always
+  type: dict
+  sample: {destinations: 3, destinations_unresolved: 0, endpoints: 5, endpoints_tls: 5, endpoints_verified: 3,
+           endpoints_no_starttls: 0, endpoints_failed: 0, expiring_30_days: 0,
+           levels: {secure: 1, fingerprint: 1, encrypt: 0, may: 1}}
+digest:
+  description: The digest used for recommended pins.
+  returned: always
+  type: str
+  sample: sha256
+"""
+
+import socket
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import (
+    CRYPTOGRAPHY_IMPORT_ERROR,
+    HAS_CRYPTOGRAPHY,
+)
+from ansible_collections.mailtls.postfix.plugins.module_utils._dns import (
+    DNSPYTHON_IMPORT_ERROR,
+    HAS_DNSPYTHON,
+    Resolver,
+)
+from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import Prober, parse_destinations
+
+
+def postfix_digest(module):
+    """The local Postfix's effective smtp_tls_fingerprint_digest, or None without Postfix."""
+    postconf = module.get_bin_path('postconf')
+    if not postconf:
+        return None
+    rc, out, dummy = module.run_command([postconf, '-xh', 'smtp_tls_fingerprint_digest'])
+    value = out.strip().lower()
+    return value if rc == 0 and value in ('sha256', 'sha1', 'md5') else None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            destinations=dict(type='list', elements='str', required=True),
+            port=dict(type='int', default=25),
+            timeout=dict(type='float', default=10),
+            concurrency=dict(type='int', default=32),
+            ehlo_name=dict(type='str'),
+            ca_file=dict(type='path'),
+            ca_path=dict(type='path'),
+            sni=dict(type='str'),
+            address_family=dict(type='str', default='any', choices=['any', 'ipv4', 'ipv6']),
+            nameservers=dict(type='list', elements='str'),
+            digest=dict(type='str', choices=['sha256', 'sha1', 'md5']),
+            pin=dict(type='str', default='pubkey', choices=['pubkey', 'cert']),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    if not HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib('cryptography'), exception=CRYPTOGRAPHY_IMPORT_ERROR)
+    if not 1 <= p['port'] <= 65535:
+        module.fail_json(msg='port: %r is not a number from 1 to 65535' % p['port'])
+    if not 0 < p['timeout'] <= 3600:
+        module.fail_json(msg='timeout: %r is not a number of seconds above 0 and at most 3600' % p['timeout'])
+    if not 1 <= p['concurrency'] <= 1024:
+        module.fail_json(msg='concurrency: %r is not a number from 1 to 1024' % p['concurrency'])
+    if p['ehlo_name'] is not None and (not p['ehlo_name'] or any(c.isspace() for c in p['ehlo_name'])):
+        module.fail_json(msg='ehlo_name: %r is empty or contains whitespace' % p['ehlo_name'])
+    if p['sni'] is not None and (not p['sni'] or any(c.isspace() for c in p['sni'])):
+        module.fail_json(msg='sni: %r is empty or contains whitespace' % p['sni'])
+    try:
+        nexthops = parse_destinations(p['destinations'])
+        if not HAS_DNSPYTHON and (p['nameservers'] or any(nh.mx for nh in nexthops)):
+            module.fail_json(msg=missing_required_lib('dnspython', reason='for MX lookups and nameservers'),
+                             exception=DNSPYTHON_IMPORT_ERROR)
+        resolver = Resolver(p['nameservers'], p['timeout'], p['address_family'])
+        digest = p['digest'] or postfix_digest(module) or 'sha256'
+        prober = Prober(
+            resolver, port=p['port'], timeout=p['timeout'], concurrency=p['concurrency'],
+            ehlo_name=p['ehlo_name'] or socket.getfqdn(), ca_file=p['ca_file'], ca_path=p['ca_path'],
+            sni=p['sni'], digest=digest, pin=p['pin'],
+        )
+        results, summary = prober.run(nexthops)
+    except MailTLSError as e:
+        module.fail_json(msg=str(e))
+    module.exit_json(changed=False, results=results, summary=summary, digest=digest)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,240 @@
+"""Test peers for unit tests: certificates, an SMTP server with STARTTLS, a DNS server.
+
+Everything listens on 127.0.0.1 only, on ports the kernel picks.
+"""
+import datetime
+import socket
+import ssl
+import threading
+import time
+
+import dns.message
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+NOW = datetime.datetime.now(datetime.timezone.utc)
+
+
+class Issued:
+    """A key and certificate, with PEM files written for servers."""
+
+    def __init__(self, directory, name, key, cert, chain=()):
+        self.key = key
+        self.cert = cert
+        self.chain = list(chain)
+        self.der = cert.public_bytes(serialization.Encoding.DER)
+        self.spki = key.public_key().public_bytes(serialization.Encoding.DER,
+                                                  serialization.PublicFormat.SubjectPublicKeyInfo)
+        self.cert_path = str(directory / (name + '.crt'))
+        self.key_path = str(directory / (name + '.key'))
+        with open(self.cert_path, 'wb') as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+            for extra in self.chain:
+                f.write(extra.public_bytes(serialization.Encoding.PEM))
+        with open(self.key_path, 'wb') as f:
+            f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+
+    @property
+    def pem(self):
+        return self.cert.public_bytes(serialization.Encoding.PEM)
+
+
+class CertFactory:
+    def __init__(self, directory):
+        self.dir = directory
+        self.count = 0
+
+    def _key(self, key_type):
+        if key_type == 'ec':
+            return ec.generate_private_key(ec.SECP256R1())
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    def issue(self, cn, names=(), issuer=None, key_type='rsa', ca=False, days=(-1, 90)):
+        """Issue a certificate; issuer None means self-signed."""
+        self.count += 1
+        key = self._key(key_type)
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+        builder = (x509.CertificateBuilder()
+                   .subject_name(subject)
+                   .issuer_name(issuer.cert.subject if issuer else subject)
+                   .public_key(key.public_key())
+                   .serial_number(x509.random_serial_number())
+                   .not_valid_before(NOW + datetime.timedelta(days=days[0]))
+                   .not_valid_after(NOW + datetime.timedelta(days=days[1]))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if ca:
+            builder = builder.add_extension(
+                x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                              data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+                              encipher_only=False, decipher_only=False), critical=True)
+        if names:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]),
+                                            critical=False)
+        cert = builder.sign(issuer.key if issuer else key, hashes.SHA256())
+        chain = []
+        if issuer is not None and issuer.cert.issuer != issuer.cert.subject:
+            chain = [issuer.cert] + issuer.chain
+        return Issued(self.dir, 'c%d' % self.count, key, cert, chain)
+
+
+class SMTPServer:
+    """A scripted SMTP server on 127.0.0.1.
+
+    modes: starttls, plain (no STARTTLS), banner554, tarpit (never speaks),
+    trickle (sends a byte every 0.2 s, never a line), http (not SMTP),
+    garbage (answers STARTTLS with 220 and then sends no TLS), refused
+    (nothing listens on the port).
+    """
+
+    def __init__(self, mode='starttls', issued=None, host='127.0.0.1', port=0):
+        self.mode = mode
+        self.host = host
+        self.issued = issued
+        self.connections = 0
+        self._stop = threading.Event()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, port))
+        self.port = self.sock.getsockname()[1]
+        if mode == 'refused':
+            self.sock.close()
+            self.sock = None
+        self.ctx = None
+        if issued is not None:
+            self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.ctx.load_cert_chain(issued.cert_path, issued.key_path)
+
+    def start(self):
+        if self.sock is None:
+            return
+        self.sock.listen(64)
+        self.sock.settimeout(0.2)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def stop(self):
+        self._stop.set()
+        if self.sock is not None:
+            self.sock.close()
+
+    def _accept(self):
+        while not self._stop.is_set():
+            try:
+                conn, dummy = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _wait(self, seconds):
+        return self._stop.wait(seconds)
+
+    def _serve(self, conn):
+        conn.settimeout(30)
+        try:
+            if self.mode == 'tarpit':
+                self._wait(60)
+                return
+            if self.mode == 'trickle':
+                while not self._wait(0.2):
+                    conn.sendall(b'2')
+                return
+            if self.mode == 'http':
+                conn.sendall(b'HTTP/1.1 400 Bad Request\r\nServer: nginx\r\n\r\n')
+                return
+            if self.mode == 'banner554':
+                conn.sendall(b'554 5.7.1 no SMTP service here\r\n')
+                return
+            conn.sendall(b'220 test.invalid ESMTP labkit\r\n')
+            reader = conn.makefile('rb')
+            while True:
+                line = reader.readline()
+                if not line:
+                    return
+                verb = line.strip().split(b' ')[0].upper()
+                if verb == b'EHLO':
+                    extensions = [b'250-test.invalid', b'250-PIPELINING', b'250-SIZE 10240000']
+                    if self.mode != 'plain':
+                        extensions.append(b'250-STARTTLS')
+                    extensions.append(b'250 8BITMIME')
+                    conn.sendall(b'\r\n'.join(extensions) + b'\r\n')
+                elif verb == b'STARTTLS' and self.mode != 'plain':
+                    conn.sendall(b'220 2.0.0 Ready to start TLS\r\n')
+                    if self.mode == 'garbage':
+                        conn.sendall(b'this is not a TLS record at all\r\n' * 4)
+                        return
+                    tls = self.ctx.wrap_socket(conn, server_side=True)
+                    tls.settimeout(5)
+                    try:
+                        data = tls.recv(1024)
+                        if data.strip().upper() == b'QUIT':
+                            tls.sendall(b'221 2.0.0 Bye\r\n')
+                    except (OSError, ssl.SSLError):
+                        pass
+                    return
+                elif verb == b'QUIT':
+                    conn.sendall(b'221 2.0.0 Bye\r\n')
+                    return
+                else:
+                    conn.sendall(b'502 5.5.2 Error: command not recognized\r\n')
+        except (OSError, ssl.SSLError):
+            pass
+        finally:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+
+class DNSServer:
+    """Answers UDP DNS queries on 127.0.0.1 from a dict {(name, type): [rdata text, ...]}.
+
+    Names that appear nowhere get NXDOMAIN; known names without the asked type get NOERROR/no data.
+    """
+
+    def __init__(self, zone):
+        self.zone = dict(((n.lower().rstrip('.'), t.upper()), v) for (n, t), v in zone.items())
+        self.names = set(n for n, t in self.zone)
+        self.queries = []
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self._stop = threading.Event()
+
+    def start(self):
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def stop(self):
+        self._stop.set()
+        time.sleep(0.25)
+        self.sock.close()
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                data, peer = self.sock.recvfrom(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            query = dns.message.from_wire(data)
+            response = dns.message.make_response(query)
+            question = query.question[0]
+            name = question.name.to_text(omit_final_dot=True).lower()
+            rdtype = dns.rdatatype.to_text(question.rdtype)
+            self.queries.append((name, rdtype))
+            if name not in self.names:
+                response.set_rcode(dns.rcode.NXDOMAIN)
+            elif (name, rdtype) in self.zone:
+                response.answer.append(dns.rrset.from_text_list(
+                    question.name, 300, dns.rdataclass.IN, question.rdtype, self.zone[(name, rdtype)]))
+            self.sock.sendto(response.to_wire(), peer)

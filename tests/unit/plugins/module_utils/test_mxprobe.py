@@ -1,0 +1,168 @@
+"""Resolution, probing and recommendations end to end against in-process DNS and SMTP servers."""
+import pytest
+
+from ansible_collections.mailtls.postfix.plugins.module_utils._dns import Resolver, parse_nameserver
+from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import Prober, parse_destinations, recommend
+from ansible_collections.mailtls.postfix.plugins.module_utils._nexthop import parse_nexthop
+
+
+@pytest.fixture
+def lab(pki, smtp_server, dns_server):
+    """secure.test: two MX with CA-issued certificates; pinned.test: two MX with self-signed keys;
+    mixed.test: one TLS MX and one without STARTTLS; nomx.test: no MX, its own A record."""
+    ca = pki.issue('Lab CA', ca=True, days=(-10, 3650))
+    servers = {}
+    first = smtp_server(issued=pki.issue('mx1.secure.test', ['mx1.secure.test'], issuer=ca), host='127.0.0.2')
+    port = first.port
+    servers['mx1.secure.test'] = first
+    servers['mx2.secure.test'] = smtp_server(issued=pki.issue('*.secure.test', ['*.secure.test'], issuer=ca, key_type='ec'),
+                                             host='127.0.0.3', port=port)
+    servers['mx1.pinned.test'] = smtp_server(issued=pki.issue('mx1.pinned.test', ['mx1.pinned.test']), host='127.0.0.4', port=port)
+    servers['mx2.pinned.test'] = smtp_server(issued=pki.issue('mx2.pinned.test', ['mx2.pinned.test'], key_type='ec'),
+                                             host='127.0.0.5', port=port)
+    servers['plain.mixed.test'] = smtp_server(mode='plain', host='127.0.0.6', port=port)
+    servers['nomx.test'] = smtp_server(issued=pki.issue('nomx.test', ['nomx.test'], issuer=ca), host='127.0.0.7', port=port)
+    zone = {
+        ('secure.test', 'MX'): ['10 mx1.secure.test.', '20 mx2.secure.test.'],
+        ('mx1.secure.test', 'A'): ['127.0.0.2'],
+        ('mx2.secure.test', 'A'): ['127.0.0.3'],
+        ('pinned.test', 'MX'): ['10 mx1.pinned.test.', '10 mx2.pinned.test.'],
+        ('mx1.pinned.test', 'A'): ['127.0.0.4'],
+        ('mx2.pinned.test', 'A'): ['127.0.0.5'],
+        ('mixed.test', 'MX'): ['10 mx1.secure.test.', '20 plain.mixed.test.'],
+        ('plain.mixed.test', 'A'): ['127.0.0.6'],
+        ('nomx.test', 'A'): ['127.0.0.7'],
+        ('nullmx.test', 'MX'): ['0 .'],
+        ('dangling.test', 'MX'): ['10 gone.dangling.test.'],
+        ('gone.dangling.test', 'TXT'): ['"nothing"'],
+    }
+    dns = dns_server(zone)
+    resolver = Resolver(['127.0.0.1:%d' % dns.port], timeout=2, address_family='ipv4')
+    prober = Prober(resolver, port=port, timeout=2, concurrency=8, ehlo_name='probe.test', ca_file=ca.cert_path)
+    return prober, servers, dns
+
+
+def by_destination(results):
+    return dict((r['destination'], r) for r in results)
+
+
+def test_recommendations_across_a_lab(lab):
+    prober, servers, dns = lab
+    destinations = ['secure.test', 'pinned.test', 'mixed.test', 'nomx.test', 'nullmx.test', 'missing.test', 'dangling.test']
+    results, summary = prober.run(parse_destinations(destinations))
+    assert [r['destination'] for r in results] == destinations
+    r = by_destination(results)
+
+    assert r['secure.test']['policy']['level'] == 'secure'
+    assert r['secure.test']['policy_line'] == 'secure.test secure match=nexthop:dot-nexthop'
+    assert [m['hostname'] for m in r['secure.test']['mx']] == ['mx1.secure.test', 'mx2.secure.test']
+    assert all(e['chain_verified'] and e['name_verified'] for e in r['secure.test']['endpoints'])
+
+    pinned = r['pinned.test']
+    assert pinned['policy']['level'] == 'fingerprint'
+    pins = [e['fingerprints']['pubkey']['sha256'] for e in pinned['endpoints']]
+    assert len(set(pins)) == 2
+    assert sorted(pinned['policy']['match']) == sorted(pins)
+    assert pinned['policy_line'] == 'pinned.test fingerprint match=' + '|'.join(pinned['policy']['match'])
+    assert 'self-signed' in pinned['policy']['reason']
+
+    assert r['mixed.test']['policy']['level'] == 'may'
+    assert 'plain.mixed.test[127.0.0.6] does not offer STARTTLS' in r['mixed.test']['policy']['reason']
+
+    assert r['nomx.test']['mx_note'].startswith('no MX record')
+    assert r['nomx.test']['policy']['level'] == 'secure'
+
+    assert 'null MX' in r['nullmx.test']['error'] and r['nullmx.test']['endpoints'] == []
+    assert 'NXDOMAIN' in r['missing.test']['error'] and r['missing.test']['policy']['level'] == 'may'
+    assert r['dangling.test']['mx'][0]['error'] == 'gone.dangling.test: no A record'
+
+    # every distinct endpoint is probed once, though mixed.test shares mx1.secure.test
+    assert servers['mx1.secure.test'].connections == 1
+    assert summary['destinations'] == 7
+    assert summary['endpoints'] == 7  # secure 2, pinned 2, mixed 2 (one shared with secure), nomx 1
+    assert summary['endpoints_no_starttls'] == 1
+    assert summary['levels'] == {'secure': 2, 'fingerprint': 1, 'encrypt': 0, 'may': 4}
+
+
+def test_unreachable_endpoint_gives_encrypt(lab, smtp_server, dns_server, pki):
+    prober, servers, dns = lab
+    servers['mx2.pinned.test'].stop()
+    results, dummy = prober.run(parse_destinations(['pinned.test']))
+    policy = results[0]['policy']
+    assert policy['level'] == 'encrypt'
+    assert '1 of 2 failed' in policy['reason']
+
+
+def test_bracketed_next_hop_needs_no_dns(lab):
+    prober, servers, dns = lab
+    before = len(dns.queries)
+    results, dummy = prober.run(parse_destinations(['[127.0.0.4]:%d' % servers['mx1.pinned.test'].port]))
+    assert len(dns.queries) == before
+    assert results[0]['mx'] == [{'hostname': '127.0.0.4', 'preference': 0, 'addresses': ['127.0.0.4'], 'error': None}]
+    # an IP next hop has no name to verify: pin it
+    assert results[0]['policy']['level'] == 'fingerprint'
+
+
+def test_pin_cert_and_digest(lab):
+    prober, servers, dns = lab
+    prober.pin, prober.digest = 'cert', 'sha1'
+    results, dummy = prober.run(parse_destinations(['pinned.test']))
+    endpoint_pins = [e['fingerprints']['cert']['sha1'] for e in results[0]['endpoints']]
+    assert sorted(results[0]['policy']['match']) == sorted(endpoint_pins)
+    assert all(len(p) == 59 for p in endpoint_pins)
+
+
+def test_duplicate_and_empty_destinations_are_refused():
+    with pytest.raises(MailTLSError, match=r"destinations\[1\]: 'EXAMPLE.com' is the same destination as destinations\[0\]"):
+        parse_destinations(['example.com', 'EXAMPLE.com'])
+    with pytest.raises(MailTLSError, match='the list is empty'):
+        parse_destinations([])
+    with pytest.raises(MailTLSError, match=r"destinations\[0\]: 'a b' contains whitespace"):
+        parse_destinations(['a b'])
+
+
+@pytest.mark.parametrize('text, expected', [
+    ('192.0.2.53', ('192.0.2.53', 53)),
+    ('192.0.2.53:5353', ('192.0.2.53', 5353)),
+    ('2001:db8::53', ('2001:db8::53', 53)),
+    ('[2001:db8::53]:5353', ('2001:db8::53', 5353)),
+])
+def test_nameserver_forms(text, expected):
+    assert parse_nameserver(text) == expected
+
+
+@pytest.mark.parametrize('text', ['dns.example.com', '192.0.2.53:0', '192.0.2.53:x', '[2001:db8::53', '[2001:db8::53]x'])
+def test_bad_nameservers(text):
+    with pytest.raises(MailTLSError, match='nameservers'):
+        parse_nameserver(text)
+
+
+def endpoint(hostname, error=None, cert=True, chain=True, name=True, pin='AA'):
+    return {'hostname': hostname, 'address': '192.0.2.1', 'error': error,
+            'certificate': {} if cert else None, 'chain_verified': chain, 'name_verified': name,
+            'verify_error': None if chain else 'self-signed certificate',
+            'fingerprints': {'pubkey': {'sha256': pin}, 'cert': {'sha256': pin + 'C'}}}
+
+
+@pytest.mark.parametrize('endpoints, level', [
+    ([endpoint('a'), endpoint('b')], 'secure'),
+    ([endpoint('a'), endpoint('b', chain=False, pin='BB')], 'fingerprint'),
+    ([endpoint('a'), endpoint('b', name=False, pin='BB')], 'fingerprint'),
+    ([endpoint('a'), endpoint('b', error='timeout waiting for banner', cert=False)], 'encrypt'),
+    ([endpoint('a'), endpoint('b', error='STARTTLS not offered', cert=False)], 'may'),
+    ([endpoint('a', error='connection refused', cert=False)], 'may'),
+    ([], 'may'),
+])
+def test_recommendation_table(endpoints, level):
+    policy, line = recommend(parse_nexthop('example.com'), endpoints)
+    assert policy['level'] == level
+    assert line.startswith('example.com ' + level)
+    assert policy['reason']
+
+
+def test_fingerprint_pins_every_distinct_key_once():
+    endpoints = [endpoint('a', chain=False, pin='AA'), endpoint('a6', chain=False, pin='AA'), endpoint('b', chain=False, pin='BB')]
+    policy, line = recommend(parse_nexthop('example.com'), endpoints)
+    assert policy['match'] == ['AA', 'BB']
+    assert line == 'example.com fingerprint match=AA|BB'
