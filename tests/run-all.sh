@@ -4,7 +4,7 @@
 # environment the Makefile exports).
 #   tests/run-all.sh [molecule scenario ...]     (default: smoke)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 scenarios=("$@")
 [ ${#scenarios[@]} -gt 0 ] || scenarios=(smoke)
 

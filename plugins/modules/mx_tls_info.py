@@ -25,7 +25,7 @@ description:
   - One failing endpoint never fails the task; only invalid options do.
   - Each distinct endpoint is probed once per run, however many destinations share it.
 author:
-  - mailtls.postfix contributors
+  - mailtls.postfix developers (@mailtls)
 requirements:
   - cryptography (Python library on the host that runs the module)
   - dnspython (Python library; needed only for destinations that need an MX lookup, and for O(nameservers))
@@ -187,7 +187,10 @@ results:
           type: dict
           sample: {"3 1 1": "0c72ac70b745ac19998811b131d662c9ac69dbdbe7cb23e5b514b56664c5d3d6"}
         chain_verified: {description: Whether the chain verifies against the CA certificates., type: bool, sample: true}
-        verify_error: {description: Why the chain does not verify, or null., type: str, sample: self-signed certificate}
+        verify_error:
+          description: Why the chain does not verify, or null.
+          type: str
+          sample: self-signed certificate
         name_verified:
           description: Whether the certificate names match the destination by the secure level's default rules (nexthop, dot-nexthop).
           type: bool

@@ -11,9 +11,11 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/mailtls-sanity.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 dest=$work/ansible_collections/mailtls/postfix
 mkdir -p "$dest"
+# Files git lists but the work tree no longer has are left out.
 (cd "$top" && git ls-files -z --cached --others --exclude-standard) \
-    | (cd "$top" && xargs -0 cp --parents -t "$dest" 2>/dev/null || true)
-# Files listed by git but deleted in the work tree are simply absent.
+    | (cd "$top" && while IFS= read -r -d '' f; do
+           if [ -e "$f" ]; then cp --parents -t "$dest" "$f"; fi
+       done)
 cd "$dest"
 git init -q . && git add -A
 args=("$@")

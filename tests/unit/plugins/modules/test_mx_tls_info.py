@@ -13,7 +13,7 @@ def run_module(tmp_path, args):
     path = tmp_path / 'args.json'
     path.write_text(json.dumps({'ANSIBLE_MODULE_ARGS': args}))
     env = dict(os.environ, PYTHONPATH=os.environ['MAILTLS_UNITS_COLLECTIONS'])
-    proc = subprocess.run([sys.executable, MODULE, str(path)], capture_output=True, text=True, env=env, timeout=60)
+    proc = subprocess.run([sys.executable, MODULE, str(path)], capture_output=True, text=True, env=env, timeout=60, check=False)
     return json.loads(proc.stdout)
 
 
