@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Benchmark mx_tls_info against a sequential posttls-finger loop. Prints figures.
+
+Runs inside a lab container (tests/bench/run-mx-tls-info.sh starts one):
+a real Postfix smtpd on 127.0.0.1:25 with its snakeoil certificate, and a
+user-space latency proxy listening on one port that every address
+127.1.x.y reaches, so N distinct endpoints [127.1.x.y]:PORT all lead,
+through the proxy, to Postfix. The proxy delays every chunk by RTT/2 in each
+direction (this kernel has no netem).
+
+For each run it prints wall time, CPU seconds per probe and peak RSS of
+  - the module (run as Ansible runs it: a Python process fed JSON arguments),
+  - posttls-finger in a sequential loop over the same endpoints,
+  - the physical limit: ceil(N / concurrency) x round trips per probe x RTT.
+"""
+import argparse
+import asyncio
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+# Round trips one module probe waits for behind the proxy: banner (half:
+# the server speaks first), EHLO, STARTTLS, TLS 1.3 handshake. QUIT is sent
+# without waiting for the reply.
+MODULE_ROUND_TRIPS = 3.5
+
+
+def endpoint_address(i):
+    return '127.1.%d.%d' % (i // 250, i % 250 + 1)
+
+
+class DelayProxy:
+    """Forward connections to an upstream, delaying each chunk by `delay` seconds in each direction."""
+
+    def __init__(self, listen_port, upstream, delay):
+        self.listen_port = listen_port
+        self.upstream = upstream
+        self.delay = delay
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+
+    def start(self):
+        threading.Thread(target=self._run, daemon=True).start()
+        self.ready.wait()
+
+    def _run(self):
+        asyncio.set_event_loop(self.loop)
+        server = self.loop.run_until_complete(
+            asyncio.start_server(self._handle, '0.0.0.0', self.listen_port, backlog=1024))
+        self.server = server
+        self.ready.set()
+        self.loop.run_forever()
+
+    async def _pump(self, reader, writer):
+        queue = asyncio.Queue()
+
+        async def send():
+            while True:
+                due, data = await queue.get()
+                wait = due - self.loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                if data is None:
+                    try:
+                        writer.write_eof()
+                    except OSError:
+                        pass
+                    return
+                writer.write(data)
+                try:
+                    await writer.drain()
+                except OSError:
+                    return
+
+        sender = asyncio.ensure_future(send())
+        try:
+            while True:
+                data = await reader.read(65536)
+                queue.put_nowait((self.loop.time() + self.delay, data or None))
+                if not data:
+                    break
+        except OSError:
+            queue.put_nowait((self.loop.time() + self.delay, None))
+        await sender
+
+    async def _handle(self, client_reader, client_writer):
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.upstream)
+        except OSError:
+            client_writer.close()
+            return
+        await asyncio.gather(self._pump(client_reader, up_writer), self._pump(up_reader, client_writer),
+                             return_exceptions=True)
+        for w in (client_writer, up_writer):
+            w.close()
+
+
+def run_measured(argv, env=None):
+    """Run a command; return (stdout bytes, wall s, cpu s, peak RSS KiB) of that process alone."""
+    t0 = time.monotonic()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    out = proc.stdout.read()
+    proc.stdout.close()
+    dummy, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return out, time.monotonic() - t0, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def run_module(module, collections, endpoints, port, concurrency, timeout):
+    args = {'ANSIBLE_MODULE_ARGS': {
+        'destinations': ['[%s]:%d' % (a, port) for a in endpoints],
+        'concurrency': concurrency, 'timeout': timeout, 'digest': 'sha256'}}
+    with tempfile.NamedTemporaryFile('w', suffix='.json', delete=False) as f:
+        json.dump(args, f)
+    env = dict(os.environ, PYTHONPATH=collections)
+    out, wall, cpu, rss = run_measured([sys.executable, module, f.name], env)
+    os.unlink(f.name)
+    result = json.loads(out)
+    if result.get('failed'):
+        raise SystemExit('module failed: %s' % result.get('msg'))
+    return wall, cpu, rss, result['summary']['endpoints_tls']
+
+
+def run_finger(endpoints, port):
+    t0 = time.monotonic()
+    cpu, rss, ok = 0.0, 0, 0
+    for address in endpoints:
+        out, dummy, p_cpu, p_rss = run_measured(
+            ['posttls-finger', '-c', '-l', 'may', '-d', 'sha256', '[%s]:%d' % (address, port)])
+        cpu += p_cpu
+        rss = max(rss, p_rss)
+        if b'pkey fingerprint=' in out:
+            ok += 1
+    return time.monotonic() - t0, cpu, rss, ok
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--n', type=int, nargs='+', default=[500], help='endpoint counts to run (default 500)')
+    parser.add_argument('--rtt', type=float, default=0.100, help='round-trip time in seconds (default 0.100)')
+    parser.add_argument('--concurrency', type=int, default=32)
+    parser.add_argument('--timeout', type=float, default=10)
+    parser.add_argument('--port', type=int, default=2525, help='proxy port (default 2525)')
+    parser.add_argument('--finger-max', type=int, default=500,
+                        help='skip the posttls-finger loop above this many endpoints (default 500)')
+    parser.add_argument('--collections', required=True, help='directory holding ansible_collections/mailtls/postfix')
+    opts = parser.parse_args()
+
+    module = os.path.join(opts.collections, 'ansible_collections', 'mailtls', 'postfix', 'plugins', 'modules', 'mx_tls_info.py')
+    proxy = DelayProxy(opts.port, ('127.0.0.1', 25), opts.rtt / 2)
+    proxy.start()
+    print('mx_tls_info benchmark: rtt=%.0f ms concurrency=%d, Postfix smtpd behind a user-space delay proxy'
+          % (opts.rtt * 1000, opts.concurrency))
+    print('%-6s %-14s %9s %8s %14s %12s %9s' % ('N', 'runner', 'wall s', 'ratio', 'cpu ms/probe', 'peak RSS MB', 'TLS ok'))
+    for n in opts.n:
+        endpoints = [endpoint_address(i) for i in range(n)]
+        limit = math.ceil(n / float(opts.concurrency)) * MODULE_ROUND_TRIPS * opts.rtt
+        m_wall, m_cpu, m_rss, m_ok = run_module(module, opts.collections, endpoints, opts.port, opts.concurrency, opts.timeout)
+        rows = [('module', m_wall, m_cpu, m_rss, m_ok)]
+        if n <= opts.finger_max:
+            rows.append(('posttls-finger',) + run_finger(endpoints, opts.port))
+        for name, wall, cpu, rss, ok in rows:
+            print('%-6d %-14s %9.2f %8s %14.2f %12.1f %9s' % (
+                n, name, wall, '%.1fx' % (wall / m_wall) if name != 'module' else '1.0x',
+                1000 * cpu / n, rss / 1024.0, '%d/%d' % (ok, n)))
+        print('%-6d %-14s %9.2f %8s   (ceil(N/concurrency) x %.1f round trips x RTT; module/limit = %.2f)'
+              % (n, 'physical limit', limit, '', MODULE_ROUND_TRIPS, m_wall / limit if limit else float('nan')))
+        sys.stdout.flush()
+
+
+if __name__ == '__main__':
+    main()
