@@ -89,7 +89,8 @@ class SMTPServer:
 
     modes: starttls, plain (no STARTTLS), banner554, tarpit (never speaks),
     trickle (sends a byte every 0.2 s, never a line), http (not SMTP),
-    garbage (answers STARTTLS with 220 and then sends no TLS), refused
+    garbage (answers STARTTLS with 220 and then sends no TLS), injected
+    (plaintext right behind the 220 to STARTTLS), refused
     (nothing listens on the port).
     """
 
@@ -167,8 +168,12 @@ class SMTPServer:
                     extensions.append(b'250 8BITMIME')
                     conn.sendall(b'\r\n'.join(extensions) + b'\r\n')
                 elif verb == b'STARTTLS' and self.mode != 'plain':
+                    if self.mode == 'injected':
+                        conn.sendall(b'220 2.0.0 Ready to start TLS\r\n250 injected reply\r\n')
+                        return
                     conn.sendall(b'220 2.0.0 Ready to start TLS\r\n')
                     if self.mode == 'garbage':
+                        time.sleep(0.2)
                         conn.sendall(b'this is not a TLS record at all\r\n' * 4)
                         return
                     tls = self.ctx.wrap_socket(conn, server_side=True)

@@ -95,6 +95,12 @@ def test_garbage_after_starttls(smtp_server, chain):
     assert result['der'] is None
 
 
+def test_plaintext_behind_the_starttls_reply_is_refused(smtp_server, chain):
+    result = run(smtp_server(mode='injected', issued=chain[2]))
+    assert result['starttls'] is True
+    assert result['error'] == 'not an SMTP server: data after the STARTTLS reply (pipelining attack or broken server)'
+
+
 @pytest.mark.parametrize('mode', ['tarpit', 'trickle'])
 def test_tarpit_is_bounded_by_the_step_timeout(smtp_server, mode):
     server = smtp_server(mode=mode)

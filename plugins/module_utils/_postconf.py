@@ -1,0 +1,223 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailtls.postfix contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Idempotent main.cf and master.cf edits through the postconf command. Private to mailtls.postfix.
+
+Reads what ``postconf -n``, ``-M`` and ``-P`` report, plans only the
+differences, and writes them with ``postconf -e``, ``-X``, ``-M``, ``-MX``,
+``-P`` and ``-PX``. Commands are argument vectors, never shell strings.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+
+MASTER_FIELDS = ('private', 'unpriv', 'chroot', 'wakeup', 'maxproc')
+SERVICE_TYPES = ('inet', 'unix', 'unix-dgram', 'fifo', 'pass')
+_NAME = re.compile(r'^[A-Za-z0-9_]+$')
+_SERVICE = re.compile(r'^[A-Za-z0-9_.:\[\]-]+$')
+
+
+def parse_parameters(text):
+    """``name = value`` lines (postconf -n, -d, -P) -> dict."""
+    result = {}
+    for line in text.splitlines():
+        if ' = ' in line:
+            name, value = line.split(' = ', 1)
+        elif line.endswith(' ='):
+            name, value = line[:-2], ''
+        else:
+            continue
+        result[name.strip()] = value.strip()
+    return result
+
+
+def split_command(command):
+    """Split a master.cf command field into (command and arguments, -o parameters dict)."""
+    words = command.split()
+    plain, options = [], {}
+    i = 0
+    while i < len(words):
+        if words[i] == '-o' and i + 1 < len(words) and '=' in words[i + 1]:
+            name, value = words[i + 1].split('=', 1)
+            options[name] = value
+            i += 2
+        else:
+            plain.append(words[i])
+            i += 1
+    return ' '.join(plain), options
+
+
+def parse_master(text):
+    """postconf -M output -> {(service, type): {private, unpriv, chroot, wakeup, maxproc, command, options}}."""
+    entries = {}
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) < 8 or line.startswith('#'):
+            continue
+        command, options = split_command(' '.join(words[7:]))
+        entries[(words[0], words[1])] = dict(zip(MASTER_FIELDS, words[2:7]), command=command, options=options)
+    return entries
+
+
+def normalize(value):
+    """How a desired value compares with what postconf prints."""
+    if value is True:
+        return 'yes'
+    if value is False:
+        return 'no'
+    if isinstance(value, (list, tuple)):
+        return ', '.join(normalize(v) for v in value)
+    return ' '.join(str(value).split())
+
+
+def check_value(where, value):
+    """Refuse line breaks: postconf would write them into main.cf or master.cf as new lines."""
+    for item in value if isinstance(value, (list, tuple)) else [value]:
+        if isinstance(item, str) and ('\n' in item or '\r' in item):
+            raise MailTLSError('%s: the value contains a line break' % where)
+
+
+class Plan:
+    """The differences between what is configured and what is wanted."""
+
+    def __init__(self):
+        self.changes = []        # {kind, name, before, after} for the result and the diff
+        self.main_set = []       # name=value for postconf -e
+        self.main_remove = []    # names for postconf -X
+        self.master_set = []     # "service/type=entry" for postconf -M
+        self.master_remove = []  # "service/type" for postconf -MX
+        self.param_set = []      # "service/type/name=value" for postconf -P
+        self.param_remove = []   # "service/type/name" for postconf -PX
+
+    @property
+    def changed(self):
+        return bool(self.changes)
+
+    def commands(self, postconf, config_dir=None):
+        base = [postconf] + (['-c', config_dir] if config_dir else [])
+        commands = []
+        if self.main_set:
+            commands.append(base + ['-e'] + self.main_set)
+        if self.main_remove:
+            commands.append(base + ['-X'] + self.main_remove)
+        if self.master_set:
+            commands.append(base + ['-M'] + self.master_set)
+        if self.master_remove:
+            commands.append(base + ['-MX'] + self.master_remove)
+        if self.param_set:
+            commands.append(base + ['-P'] + self.param_set)
+        if self.param_remove:
+            commands.append(base + ['-PX'] + self.param_remove)
+        return commands
+
+    def diff(self):
+        before = ''.join('%s: %s = %s\n' % (c['kind'], c['name'], c['before']) for c in self.changes if c['before'] is not None)
+        after = ''.join('%s: %s = %s\n' % (c['kind'], c['name'], c['after']) for c in self.changes if c['after'] is not None)
+        return {'before': before, 'after': after, 'before_header': 'postconf (before)', 'after_header': 'postconf (after)'}
+
+
+def plan(current_main, current_master, known, parameters=None, absent=None, services=None, allow_unknown=()):
+    """Plan the edits. ``known``: the names postconf -d knows. Raises MailTLSError on bad input."""
+    allowed = set(known) | set(allow_unknown or ())
+    result = Plan()
+
+    def check_name(where, name):
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise MailTLSError('%s: %r is not a Postfix parameter name' % (where, name))
+        if name not in allowed:
+            raise MailTLSError('%s: %r is not a parameter this Postfix knows (postconf -d); Postfix would ignore it. '
+                               'List it in allow_unknown if master.cf or a map refers to it' % (where, name))
+
+    for name, value in sorted((parameters or {}).items()):
+        check_name('parameters', name)
+        if value is None:
+            if name in current_main:
+                result.main_remove.append(name)
+                result.changes.append({'kind': 'main.cf', 'name': name, 'before': current_main[name], 'after': None})
+            continue
+        check_value('parameters.%s' % name, value)
+        wanted = normalize(value)
+        if current_main.get(name) != wanted:
+            result.main_set.append('%s=%s' % (name, wanted))
+            result.changes.append({'kind': 'main.cf', 'name': name, 'before': current_main.get(name), 'after': wanted})
+    for name in sorted(set(absent or ())):
+        if (parameters or {}).get(name) is not None:
+            raise MailTLSError('absent: %r is also given a value in parameters' % name)
+        if name in current_main and name not in result.main_remove:
+            result.main_remove.append(name)
+            result.changes.append({'kind': 'main.cf', 'name': name, 'before': current_main[name], 'after': None})
+
+    seen = set()
+    for index, svc in enumerate(services or ()):
+        where = 'services[%d]' % index
+        name, stype = svc.get('name'), svc.get('type')
+        if not isinstance(name, str) or not _SERVICE.match(name):
+            raise MailTLSError('%s: name %r is not a master.cf service name' % (where, name))
+        if stype not in SERVICE_TYPES:
+            raise MailTLSError('%s: type %r is not one of %s' % (where, stype, ', '.join(SERVICE_TYPES)))
+        key = '%s/%s' % (name, stype)
+        if key in seen:
+            raise MailTLSError('%s: %s appears twice' % (where, key))
+        seen.add(key)
+        current = current_master.get((name, stype))
+        if svc.get('state', 'present') == 'absent':
+            if current is not None:
+                result.master_remove.append(key)
+                result.changes.append({'kind': 'master.cf', 'name': key, 'before': _entry_text(name, stype, current), 'after': None})
+            continue
+        for field in MASTER_FIELDS + ('command',):
+            check_value('%s.%s' % (where, field), svc.get(field))
+        wanted = dict((f, str(svc.get(f) if svc.get(f) is not None else '-')) for f in MASTER_FIELDS)
+        command = svc.get('command') or (current or {}).get('command')
+        if not command:
+            raise MailTLSError('%s: %s is not in master.cf, so command is required' % (where, key))
+        wanted['command'] = ' '.join(str(command).split())
+        for field in MASTER_FIELDS:
+            if not wanted[field] or ' ' in wanted[field]:
+                raise MailTLSError('%s: %s %r must be one word' % (where, field, wanted[field]))
+        options = dict((current or {}).get('options', {}))
+        if current is None or any(current[f] != wanted[f] for f in MASTER_FIELDS + ('command',)):
+            # postconf -M replaces the whole entry: carry the -o parameters over, then edit them with -P
+            entry = dict(wanted, options=options)
+            result.master_set.append('%s=%s' % (key, _entry_text(name, stype, entry)))
+            result.changes.append({'kind': 'master.cf', 'name': key,
+                                   'before': _entry_text(name, stype, current) if current else None,
+                                   'after': _entry_text(name, stype, dict(wanted, options={}))})
+        for pname, pvalue in sorted((svc.get('parameters') or {}).items()):
+            check_name('%s.parameters' % where, pname)
+            pkey = '%s/%s' % (key, pname)
+            if pvalue is None:
+                if pname in options:
+                    result.param_remove.append(pkey)
+                    result.changes.append({'kind': 'master.cf -o', 'name': pkey, 'before': options[pname], 'after': None})
+                continue
+            check_value('%s.parameters.%s' % (where, pname), pvalue)
+            wanted_value = normalize(pvalue)
+            if ' ' in wanted_value:
+                raise MailTLSError('%s.parameters.%s: %r contains whitespace; write it without spaces '
+                                   '(a,b) or define a main.cf parameter and refer to it as $name' % (where, pname, wanted_value))
+            if options.get(pname) != wanted_value:
+                result.param_set.append('%s=%s' % (pkey, wanted_value))
+                result.changes.append({'kind': 'master.cf -o', 'name': pkey, 'before': options.get(pname), 'after': wanted_value})
+    return result
+
+
+def _entry_text(name, stype, entry):
+    words = [name, stype] + [entry[f] for f in MASTER_FIELDS] + [entry['command']]
+    for oname, ovalue in sorted(entry.get('options', {}).items()):
+        words += ['-o', '%s=%s' % (oname, ovalue)]
+    return ' '.join(words)
+
+
+def warnings_of(stderr):
+    """postconf's warning lines."""
+    return [line.strip() for line in stderr.splitlines() if 'warning:' in line]
+
+
+__all__ = ['MASTER_FIELDS', 'SERVICE_TYPES', 'Plan', 'normalize', 'parse_master', 'parse_parameters', 'plan',
+           'split_command', 'warnings_of']

@@ -1,0 +1,123 @@
+"""Planning postconf edits from captured postconf output (Postfix 3.7, Debian 12)."""
+import pytest
+
+from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import (
+    parse_master,
+    parse_parameters,
+    plan,
+    split_command,
+)
+
+POSTCONF_N = """alias_database = hash:/etc/aliases
+alias_maps = hash:/etc/aliases
+compatibility_level = 3.6
+smtpd_tls_cert_file = /etc/ssl/certs/ssl-cert-snakeoil.pem
+smtpd_tls_key_file = /etc/ssl/private/ssl-cert-snakeoil.key
+smtpd_tls_security_level = may
+smtp_tls_CApath = /etc/ssl/certs
+smtpd_relay_restrictions = permit_mynetworks permit_sasl_authenticated defer_unauth_destination
+mydestination =
+"""
+
+POSTCONF_M = """smtp       inet  n       -       y       -       -       smtpd
+submission inet  n       -       y       -       -       smtpd -o smtpd_tls_security_level=encrypt -o smtpd_sasl_auth_enable=yes
+pickup     unix  n       -       y       60      1       pickup
+tlsmgr     unix  -       -       y       1000?   1       tlsmgr
+postlog    unix-dgram n  -       n       -       1       postlogd
+"""
+
+KNOWN = dict.fromkeys(['smtpd_tls_security_level', 'smtp_tls_security_level', 'smtp_tls_loglevel', 'smtpd_tls_cert_file',
+                       'smtpd_tls_key_file', 'smtpd_tls_chain_files', 'smtpd_tls_auth_only', 'syslog_name',
+                       'smtpd_sasl_auth_enable', 'smtpd_tls_wrappermode', 'smtpd_client_restrictions', 'mydestination'])
+
+
+def test_parse_parameters_keeps_empty_values():
+    params = parse_parameters(POSTCONF_N)
+    assert params['smtpd_relay_restrictions'] == 'permit_mynetworks permit_sasl_authenticated defer_unauth_destination'
+    assert params['mydestination'] == ''
+    assert len(params) == 9
+
+
+def test_parse_master():
+    master = parse_master(POSTCONF_M)
+    assert master[('submission', 'inet')]['command'] == 'smtpd'
+    assert master[('submission', 'inet')]['options'] == {'smtpd_tls_security_level': 'encrypt', 'smtpd_sasl_auth_enable': 'yes'}
+    assert master[('tlsmgr', 'unix')]['wakeup'] == '1000?'
+    assert master[('postlog', 'unix-dgram')]['command'] == 'postlogd'
+
+
+def test_split_command_keeps_arguments():
+    assert split_command('pipe flags=Rq user=nobody argv=/bin/x -o a=b') == ('pipe flags=Rq user=nobody argv=/bin/x', {'a': 'b'})
+
+
+def test_only_differences_are_planned():
+    p = plan(parse_parameters(POSTCONF_N), {}, KNOWN, parameters={
+        'smtpd_tls_security_level': 'may',        # same: nothing
+        'smtp_tls_security_level': 'may',         # new
+        'smtp_tls_loglevel': 1,                   # int becomes "1"
+        'smtpd_tls_cert_file': None,              # removed
+    }, absent=['smtpd_tls_key_file', 'smtpd_tls_chain_files'])  # the second is not set: nothing
+    assert p.main_set == ['smtp_tls_loglevel=1', 'smtp_tls_security_level=may']
+    assert p.main_remove == ['smtpd_tls_cert_file', 'smtpd_tls_key_file']
+    assert p.commands('/usr/sbin/postconf') == [
+        ['/usr/sbin/postconf', '-e', 'smtp_tls_loglevel=1', 'smtp_tls_security_level=may'],
+        ['/usr/sbin/postconf', '-X', 'smtpd_tls_cert_file', 'smtpd_tls_key_file']]
+    assert 'main.cf: smtp_tls_loglevel = 1' in p.diff()['after']
+
+
+def test_no_change_is_idempotent():
+    p = plan(parse_parameters(POSTCONF_N), parse_master(POSTCONF_M), KNOWN,
+             parameters={'smtpd_tls_security_level': 'may', 'mydestination': ''},
+             services=[{'name': 'submission', 'type': 'inet', 'private': 'n', 'chroot': 'y', 'command': 'smtpd',
+                        'parameters': {'smtpd_tls_security_level': 'encrypt', 'smtpd_sasl_auth_enable': True}}])
+    assert p.changed is False
+    assert p.commands('postconf') == []
+
+
+def test_service_edits_keep_other_options_and_use_minus_p():
+    p = plan({}, parse_master(POSTCONF_M), KNOWN, services=[
+        {'name': 'submission', 'type': 'inet', 'private': 'n', 'chroot': 'n', 'command': 'smtpd',
+         'parameters': {'smtpd_tls_auth_only': 'yes', 'smtpd_sasl_auth_enable': None}},
+        {'name': 'submissions', 'type': 'inet', 'private': 'n', 'chroot': 'y', 'command': 'smtpd',
+         'parameters': {'smtpd_tls_wrappermode': 'yes'}},
+        {'name': 'pickup', 'type': 'unix', 'state': 'absent'},
+    ])
+    # postconf -M rewrites the whole entry, so the existing -o parameters are carried over
+    assert p.master_set == [
+        'submission/inet=submission inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes -o smtpd_tls_security_level=encrypt',
+        'submissions/inet=submissions inet n - y - - smtpd']
+    assert p.param_set == ['submission/inet/smtpd_tls_auth_only=yes', 'submissions/inet/smtpd_tls_wrappermode=yes']
+    assert p.param_remove == ['submission/inet/smtpd_sasl_auth_enable']
+    assert p.master_remove == ['pickup/unix']
+    commands = p.commands('postconf', '/etc/postfix-out')
+    assert [c[:4] for c in commands] == [['postconf', '-c', '/etc/postfix-out', '-M'], ['postconf', '-c', '/etc/postfix-out', '-MX'],
+                                         ['postconf', '-c', '/etc/postfix-out', '-P'], ['postconf', '-c', '/etc/postfix-out', '-PX']]
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    ({'parameters': {'smtpd_tls_secrity_level': 'may'}}, "parameters: 'smtpd_tls_secrity_level' is not a parameter this Postfix knows"),
+    ({'parameters': {'bad name': 'x'}}, "parameters: 'bad name' is not a Postfix parameter name"),
+    ({'parameters': {'smtp_tls_loglevel': '1\nsmtpd_tls_security_level = none'}}, 'parameters.smtp_tls_loglevel: the value contains a line break'),
+    ({'parameters': {'smtp_tls_loglevel': 1}, 'absent': ['smtp_tls_loglevel']}, "absent: 'smtp_tls_loglevel' is also given a value"),
+    ({'services': [{'name': 'new', 'type': 'inet'}]}, 'services[0]: new/inet is not in master.cf, so command is required'),
+    ({'services': [{'name': 'a b', 'type': 'inet', 'command': 'smtpd'}]}, "services[0]: name 'a b' is not a master.cf service name"),
+    ({'services': [{'name': 'x', 'type': 'tcp', 'command': 'smtpd'}]}, "services[0]: type 'tcp' is not one of"),
+    ({'services': [{'name': 'x', 'type': 'inet', 'command': 'smtpd'}, {'name': 'x', 'type': 'inet', 'command': 'smtpd'}]},
+     'services[1]: x/inet appears twice'),
+    ({'services': [{'name': 'x', 'type': 'inet', 'command': 'smtpd', 'private': 'n n'}]}, "services[0]: private 'n n' must be one word"),
+    ({'services': [{'name': 'x', 'type': 'inet', 'command': 'smtpd', 'parameters': {'smtpd_client_restrictions': 'permit, reject'}}]},
+     "services[0].parameters.smtpd_client_restrictions: 'permit, reject' contains whitespace"),
+    ({'services': [{'name': 'x', 'type': 'inet', 'command': 'smtpd', 'parameters': {'no_such_parameter': 'x'}}]},
+     "services[0].parameters: 'no_such_parameter' is not a parameter this Postfix knows"),
+])
+def test_bad_input_names_the_problem(kwargs, message):
+    with pytest.raises(MailTLSError) as e:
+        plan(parse_parameters(POSTCONF_N), parse_master(POSTCONF_M), KNOWN, **kwargs)
+    assert message in str(e.value)
+
+
+def test_unknown_names_can_be_allowed():
+    p = plan({}, {}, KNOWN, parameters={'mua_client_restrictions': 'permit_sasl_authenticated,reject'},
+             allow_unknown=['mua_client_restrictions'])
+    assert p.main_set == ['mua_client_restrictions=permit_sasl_authenticated,reject']
