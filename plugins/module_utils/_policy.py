@@ -1,0 +1,226 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailtls.postfix contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Postfix smtp_tls_policy_maps entries: validate and render. Private to mailtls.postfix.
+
+An entry is ``key level [attr=value ...]``. Attributes are separated by
+whitespace or commas, so no key or value may contain either. What each
+level accepts follows Postfix's smtp(8) and TLS_README.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._nexthop import parse_nexthop, to_ascii_domain
+
+LEVELS = ('none', 'may', 'encrypt', 'dane', 'dane-only', 'fingerprint', 'verify', 'secure')
+DIGEST_BYTES = {'sha256': 32, 'sha1': 20, 'md5': 16}
+# attributes allowed at each level (Postfix 3.7)
+ATTRIBUTES = {
+    'none': (),
+    'may': ('protocols', 'ciphers', 'exclude', 'servername'),
+    'encrypt': ('protocols', 'ciphers', 'exclude', 'servername'),
+    'dane': ('protocols', 'ciphers', 'exclude', 'servername'),
+    'dane-only': ('protocols', 'ciphers', 'exclude', 'servername'),
+    'fingerprint': ('fingerprints', 'protocols', 'ciphers', 'exclude', 'servername'),
+    'verify': ('match', 'protocols', 'ciphers', 'exclude', 'servername', 'tafile'),
+    'secure': ('match', 'protocols', 'ciphers', 'exclude', 'servername', 'tafile'),
+}
+ENTRY_FIELDS = ('destination', 'level', 'match', 'fingerprints', 'protocols', 'ciphers', 'exclude', 'servername', 'tafile')
+CIPHER_GRADES = ('export', 'low', 'medium', 'high', 'null')
+PROTOCOLS = ('SSLv2', 'SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3')
+_HEX = re.compile(r'^[0-9A-Fa-f]+$')
+_CIPHER_NAME = re.compile(r'^[A-Za-z0-9_+!@=.-]+$')
+_FORBIDDEN = re.compile(r'[\s,]')
+
+
+def policy_key(text):
+    """Validate a policy-map key (domain, .domain, [host], [host]:port) and return it normalised."""
+    if not isinstance(text, str):
+        raise MailTLSError('destination %r is not a string' % (text,))
+    if text.startswith('.'):
+        if _FORBIDDEN.search(text):
+            raise MailTLSError('destination %r contains whitespace or a comma' % text)
+        return '.' + to_ascii_domain(text[1:])
+    return parse_nexthop(text).key
+
+
+def _clean(where, value):
+    if not isinstance(value, str):
+        value = str(value)
+    if value == '':
+        raise MailTLSError('%s is empty' % where)
+    if _FORBIDDEN.search(value):
+        raise MailTLSError('%s %r contains whitespace, a comma or a line break' % (where, value))
+    return value
+
+
+def normalize_fingerprint(where, value, digest):
+    """AB:CD:... upper-case, of the digest's length; accepts plain hex too."""
+    value = _clean(where, value)
+    plain = value.replace(':', '')
+    if not _HEX.match(plain) or (':' in value and not re.match(r'^([0-9A-Fa-f]{2}:)*[0-9A-Fa-f]{2}$', value)):
+        raise MailTLSError('%s %r is not hex digits in pairs joined by colons' % (where, value))
+    want = DIGEST_BYTES[digest]
+    if len(plain) != 2 * want:
+        raise MailTLSError('%s %r has %d bytes; a %s fingerprint has %d (smtp_tls_fingerprint_digest)'
+                           % (where, value, len(plain) // 2, digest, want))
+    plain = plain.upper()
+    return ':'.join(plain[i:i + 2] for i in range(0, len(plain), 2))
+
+
+def _as_list(value):
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _protocols(where, value):
+    items = []
+    for part in _as_list(value):
+        items.extend(str(part).split(':'))
+    for item in items:
+        item = _clean(where, item)
+        bare = item.lstrip('!')
+        for prefix in ('>=', '<='):
+            if item.startswith(prefix):
+                bare = item[2:]
+        if bare not in PROTOCOLS:
+            raise MailTLSError('%s %r is not a TLS protocol (%s, with ! or >= / <=)' % (where, item, ', '.join(PROTOCOLS)))
+    return ':'.join(items)
+
+
+def validate_entry(entry, digest='sha256', where='entry'):
+    """Validate one entry (a dict) and return (key, line). MailTLSError names the entry and the problem."""
+    if not isinstance(entry, dict):
+        raise MailTLSError('%s is not a mapping of destination, level and attributes' % where)
+    dest = entry.get('destination')
+    label = '%s (%s)' % (where, dest) if isinstance(dest, str) else where
+    unknown = sorted(k for k in entry if k not in ENTRY_FIELDS)
+    if unknown:
+        raise MailTLSError('%s: unknown attribute(s) %s; known: %s' % (label, ', '.join(unknown), ', '.join(ENTRY_FIELDS)))
+    if dest is None:
+        raise MailTLSError('%s: destination is missing' % label)
+    try:
+        key = policy_key(dest)
+    except MailTLSError as e:
+        raise MailTLSError('%s: %s' % (label, e))
+    level = entry.get('level')
+    if level not in LEVELS:
+        raise MailTLSError('%s: level %r is not one of %s' % (label, level, ', '.join(LEVELS)))
+    given = [k for k in ENTRY_FIELDS[2:] if entry.get(k) not in (None, [], '')]
+    wrong = [k for k in given if k not in ATTRIBUTES[level]]
+    if wrong:
+        allowed = ', '.join(ATTRIBUTES[level]) or 'none'
+        raise MailTLSError('%s: %s not allowed at level %s (allowed: %s)' % (label, ', '.join(wrong), level, allowed))
+    words = [key, level]
+    if level == 'fingerprint':
+        pins = _as_list(entry.get('fingerprints'))
+        if not pins:
+            raise MailTLSError('%s: level fingerprint needs at least one fingerprint' % label)
+        normalized = []
+        for i, pin in enumerate(pins):
+            pin = normalize_fingerprint('%s: fingerprints[%d]' % (label, i), pin, digest)
+            if pin not in normalized:
+                normalized.append(pin)
+        words.append('match=' + '|'.join(normalized))
+    if entry.get('match') not in (None, [], ''):
+        patterns = []
+        for part in _as_list(entry['match']):
+            patterns.extend(str(part).split(':'))
+        for pattern in patterns:
+            pattern = _clean('%s: match' % label, pattern)
+            if pattern not in ('nexthop', 'dot-nexthop', 'hostname'):
+                try:
+                    policy_key(pattern) if pattern.startswith('.') else to_ascii_domain(pattern)
+                except MailTLSError as e:
+                    raise MailTLSError('%s: match %r is not nexthop, dot-nexthop, hostname or a domain (%s)'
+                                       % (label, pattern, e))
+        words.append('match=' + ':'.join(patterns))
+    if entry.get('protocols') not in (None, [], ''):
+        words.append('protocols=' + _protocols('%s: protocols' % label, entry['protocols']))
+    if entry.get('ciphers') not in (None, ''):
+        grade = _clean('%s: ciphers' % label, entry['ciphers'])
+        if grade not in CIPHER_GRADES:
+            raise MailTLSError('%s: ciphers %r is not a cipher grade (%s)' % (label, grade, ', '.join(CIPHER_GRADES)))
+        words.append('ciphers=' + grade)
+    if entry.get('exclude') not in (None, [], ''):
+        names = []
+        for part in _as_list(entry['exclude']):
+            names.extend(str(part).split(':'))
+        for name in names:
+            if not _CIPHER_NAME.match(_clean('%s: exclude' % label, name)):
+                raise MailTLSError('%s: exclude %r is not an OpenSSL cipher name' % (label, name))
+        words.append('exclude=' + ':'.join(names))
+    if entry.get('servername') not in (None, ''):
+        name = _clean('%s: servername' % label, entry['servername'])
+        if name not in ('hostname', 'nexthop'):
+            try:
+                name = to_ascii_domain(name)
+            except MailTLSError as e:
+                raise MailTLSError('%s: servername %r is not hostname, nexthop or a host name (%s)' % (label, name, e))
+        words.append('servername=' + name)
+    if entry.get('tafile') not in (None, ''):
+        path = _clean('%s: tafile' % label, entry['tafile'])
+        if not path.startswith('/'):
+            raise MailTLSError('%s: tafile %r is not an absolute path' % (label, path))
+        words.append('tafile=' + path)
+    return key, ' '.join(words)
+
+
+def parse_map_line(line):
+    """One line of a Postfix-format policy file -> entry dict (None for blanks and comments)."""
+    stripped = line.strip()
+    if not stripped or stripped.startswith('#'):
+        return None
+    words = re.split(r'[\s,]+', stripped)
+    entry = {'destination': words[0], 'level': words[1] if len(words) > 1 else None}
+    for word in words[2:]:
+        if '=' not in word:
+            raise MailTLSError('attribute %r is not name=value' % word)
+        name, value = word.split('=', 1)
+        if name == 'match':
+            field = 'fingerprints' if entry['level'] == 'fingerprint' else 'match'
+            entry[field] = _as_list(entry.get(field)) + (value.split('|') if field == 'fingerprints' else [value])
+        elif name in ('protocols', 'ciphers', 'exclude', 'servername', 'tafile'):
+            if name in entry:
+                raise MailTLSError('attribute %s appears twice' % name)
+            entry[name] = value
+        else:
+            raise MailTLSError('attribute %r is not one this collection writes (%s)'
+                               % (name, 'match, protocols, ciphers, exclude, servername, tafile'))
+    return entry
+
+
+def build(entry_lists, digest='sha256'):
+    """Validate lists of (source name, entries) in order; later sources override earlier ones.
+
+    Within one source a destination may appear once. Returns (ordered {key: line}, overridden keys).
+    """
+    lines, overridden = {}, []
+    for source, entries in entry_lists:
+        seen = {}
+        for index, entry in enumerate(entries):
+            where = '%s[%d]' % (source, index)
+            key, line = validate_entry(entry, digest, where)
+            if key in seen:
+                raise MailTLSError('%s (%s): duplicate destination, also at %s' % (where, key, seen[key]))
+            seen[key] = where
+            if key in lines:
+                overridden.append(key)
+            lines[key] = line
+    return lines, overridden
+
+
+def render(lines):
+    return ''.join(line + '\n' for line in lines.values())
+
+
+__all__ = ['ATTRIBUTES', 'DIGEST_BYTES', 'LEVELS', 'build', 'normalize_fingerprint', 'parse_map_line', 'policy_key',
+           'render', 'validate_entry']

@@ -1,0 +1,226 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mailtls.postfix contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: tls_policy_map
+short_description: Validate, write and index a Postfix smtp_tls_policy_maps table
+version_added: 0.1.0
+description:
+  - Validates every policy entry before anything is written and fails with a message that names the
+    entry and the problem (unknown level, attribute not allowed at the level, fingerprint of the wrong
+    length for the digest, whitespace, commas or line breaks in keys and values, duplicate destinations,
+    bad next-hop forms).
+  - Writes the map source atomically and builds the index with C(postmap) into a temporary file that is
+    renamed into place, so Postfix never reads half a map.
+  - Runs C(postmap) when the source changed, or when the index is missing or older than the source.
+  - Entries come from O(entries) and from O(src), a file on the managed host in Postfix map format or
+    JSON; large lists (hundreds of thousands of entries) should come as O(src), which is validated and
+    rendered in Python rather than through Jinja.
+author:
+  - mailtls.postfix developers (@mailtls)
+attributes:
+  check_mode:
+    support: full
+    description: Validates and reports what would change; writes nothing and runs no postmap.
+  diff_mode:
+    support: full
+    description: Shows the map lines before and after (a summary of counts for maps over 2000 lines).
+options:
+  path:
+    description: The map source file; the index goes beside it.
+    type: path
+    required: true
+  entries:
+    description:
+      - Policy entries. They override entries of O(src) for the same destination.
+    type: list
+    elements: dict
+    default: []
+  src:
+    description: A file on the managed host with more entries, read before O(entries).
+    type: path
+  src_format:
+    description: V(postfix) (C(key level attr=value) lines) or V(json) (a list of entries like O(entries)).
+    type: str
+    choices: [postfix, json]
+    default: postfix
+  digest:
+    description:
+      - The digest of the fingerprints, which fixes their length. Must be the effective
+        C(smtp_tls_fingerprint_digest) of the Postfix that reads the map.
+      - Defaults to that value read with C(postconf -xh).
+    type: str
+    choices: [sha256, sha1, md5]
+  map_type:
+    description: The table type. Defaults to the effective C(default_database_type).
+    type: str
+    choices: [hash, btree, lmdb, cdb, texthash]
+  config_dir:
+    description: Configuration directory of the Postfix instance whose defaults apply.
+    type: path
+notes:
+  - Entries are dicts with C(destination), C(level) and the attributes C(match) (verify, secure),
+    C(fingerprints) (fingerprint), C(protocols), C(ciphers), C(exclude), C(servername), C(tafile).
+  - The map is written with mode 0644, owned by root.
+"""
+
+EXAMPLES = r"""
+- name: Pin a partner, require a verified certificate from another
+  mailtls.postfix.tls_policy_map:
+    path: /etc/postfix/tls_policy
+    entries:
+      - destination: partner.example
+        level: fingerprint
+        fingerprints:
+          - "3D:95:34:51:24:66:33:B9:D2:40:99:C0:C1:17:0B:D1:C2:27:3C:E1:CE:A4:93:DA:2C:A9:5B:EB:29:7C:35:B9"
+      - destination: bank.example
+        level: secure
+        match: [nexthop, dot-nexthop]
+        protocols: ">=TLSv1.2"
+
+- name: A provider's list of 100,000 destinations, as a Postfix map file
+  mailtls.postfix.tls_policy_map:
+    path: /etc/postfix/tls_policy
+    src: /var/lib/mailtls/provider-policy.txt
+"""
+
+RETURN = r"""
+entries:
+  description: Number of entries in the map.
+  returned: always
+  type: int
+  sample: 2
+overridden:
+  description: Destinations of O(src) that O(entries) replaced.
+  returned: always
+  type: list
+  elements: str
+  sample: [partner.example]
+postmap:
+  description: Whether postmap ran (or would run in check mode).
+  returned: always
+  type: bool
+  sample: true
+reason:
+  description: Why the map was (or would be) written or indexed, or null.
+  returned: always
+  type: str
+  sample: source changed
+map:
+  description: The map as Postfix refers to it, for smtp_tls_policy_maps.
+  returned: always
+  type: str
+  sample: hash:/etc/postfix/tls_policy
+"""
+
+import difflib
+import json
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._mapfile import index_is_stale, install, read_text
+from ansible_collections.mailtls.postfix.plugins.module_utils._policy import build, parse_map_line, render
+
+DIFF_LINES = 2000
+
+
+def load_src(path, fmt):
+    text = read_text(path)
+    if text is None:
+        raise MailTLSError('src: cannot read %s' % path)
+    if fmt == 'json':
+        try:
+            data = json.loads(text)
+        except ValueError as e:
+            raise MailTLSError('src: %s is not valid JSON (%s)' % (path, e))
+        if not isinstance(data, list):
+            raise MailTLSError('src: %s must hold a JSON list of entries' % path)
+        return data
+    entries = []
+    for number, line in enumerate(text.splitlines(), 1):
+        try:
+            entry = parse_map_line(line)
+        except MailTLSError as e:
+            raise MailTLSError('src: %s line %d: %s' % (path, number, e))
+        if entry is not None:
+            entries.append(entry)
+    return entries
+
+
+def make_diff(before, after, path):
+    old, new = (before or '').splitlines(True), after.splitlines(True)
+    if len(old) + len(new) > 2 * DIFF_LINES:
+        added = len(set(new) - set(old))
+        removed = len(set(old) - set(new))
+        return {'before': '%s: %d entries\n' % (path, len(old)),
+                'after': '%s: %d entries (%d lines added, %d removed)\n' % (path, len(new), added, removed)}
+    return {'before': before or '', 'after': after, 'before_header': path, 'after_header': path}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type='path', required=True),
+            entries=dict(type='list', elements='dict', default=[]),
+            src=dict(type='path'),
+            src_format=dict(type='str', default='postfix', choices=['postfix', 'json']),
+            digest=dict(type='str', choices=['sha256', 'sha1', 'md5']),
+            map_type=dict(type='str', choices=['hash', 'btree', 'lmdb', 'cdb', 'texthash']),
+            config_dir=dict(type='path'),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    postconf_base = [module.get_bin_path('postconf', required=True)] + (['-c', p['config_dir']] if p['config_dir'] else [])
+
+    def effective(name):
+        rc, out, err = module.run_command(postconf_base + ['-xh', name])
+        if rc != 0:
+            module.fail_json(msg='postconf -xh %s failed: %s' % (name, err.strip()))
+        return out.strip()
+
+    digest = p['digest'] or effective('smtp_tls_fingerprint_digest')
+    map_type = p['map_type'] or effective('default_database_type')
+    if digest not in ('sha256', 'sha1', 'md5'):
+        module.fail_json(msg='smtp_tls_fingerprint_digest is %r; give digest as sha256, sha1 or md5' % digest)
+    try:
+        sources = []
+        if p['src']:
+            sources.append(('src', load_src(p['src'], p['src_format'])))
+        sources.append(('entries', p['entries']))
+        lines, overridden = build(sources, digest)
+        content = render(lines)
+        before = read_text(p['path'])
+        reason = None
+        if before != content:
+            reason = 'source changed'
+        elif map_type in ('hash', 'btree', 'lmdb', 'cdb') and index_is_stale(p['path'], map_type):
+            reason = 'index missing or older than the source'
+        result = dict(changed=reason is not None, entries=len(lines), overridden=overridden,
+                      postmap=reason is not None and map_type != 'texthash', reason=reason,
+                      map='%s:%s' % (map_type, p['path']))
+        if module._diff and before != content:
+            result['diff'] = make_diff(before, content, p['path'])
+        if reason and not module.check_mode:
+            postmap = module.get_bin_path('postmap', required=True)
+
+            def run_postmap(args):
+                rc, dummy, err = module.run_command([postmap] + (['-c', p['config_dir']] if p['config_dir'] else []) + args)
+                return rc, err
+
+            install(p['path'], content, map_type, run_postmap, mode=0o644)
+    except MailTLSError as e:
+        module.fail_json(msg=str(e))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
