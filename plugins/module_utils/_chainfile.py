@@ -1,0 +1,131 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailtls.postfix contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Check a private key and certificate chain and build an smtpd_tls_chain_files file. Private to mailtls.postfix.
+
+The file holds the key first, then the leaf certificate, then the
+intermediates, as Postfix's smtpd_tls_chain_files wants it. Nothing here
+ever returns or logs key material.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import os
+import re
+import tempfile
+
+from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import certificate_facts, match_names
+from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+except ImportError:
+    pass  # callers check _certinfo.HAS_CRYPTOGRAPHY first
+
+_PEM_CERT = re.compile(r'-----BEGIN CERTIFICATE-----\s.*?-----END CERTIFICATE-----', re.S)
+
+
+def _issued_by(cert, issuer):
+    if cert.issuer != issuer.subject:
+        return False
+    key = issuer.public_key()
+    try:
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), cert.signature_hash_algorithm)
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
+        else:
+            key.verify(cert.signature, cert.tbs_certificate_bytes)
+    except Exception:  # pylint: disable=broad-except
+        return False
+    return True
+
+
+def check_chain(name, key_pem, chain_pem, hostnames=(), now=None):
+    """Validate key and chain. Returns (file content, facts, warnings); MailTLSError names the problem.
+
+    ``facts`` are public: subject, names, not_after, days_remaining, key_type, fingerprints, tlsa.
+    """
+    where = 'certificate %r' % name
+    if not key_pem or 'PRIVATE KEY-----' not in key_pem:
+        raise MailTLSError('%s: the key is not a PEM private key' % where)
+    try:
+        key = serialization.load_pem_private_key(key_pem.encode('ascii'), password=None)
+    except (ValueError, TypeError, UnicodeError):
+        # the exception text is not passed on: it must never quote key material
+        raise MailTLSError('%s: the private key cannot be read (not PEM, encrypted, or damaged)' % where)
+    blocks = _PEM_CERT.findall(chain_pem or '')
+    if not blocks:
+        raise MailTLSError('%s: the chain holds no PEM certificate' % where)
+    certs = []
+    for i, block in enumerate(blocks):
+        try:
+            certs.append(x509.load_pem_x509_certificate(block.encode('ascii')))
+        except ValueError as e:
+            raise MailTLSError('%s: certificate %d of the chain cannot be read (%s)' % (where, i + 1, e))
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    if key.public_key().public_bytes(serialization.Encoding.DER, spki) != \
+            certs[0].public_key().public_bytes(serialization.Encoding.DER, spki):
+        raise MailTLSError('%s: the private key does not match the first certificate (%s)'
+                           % (where, certs[0].subject.rfc4514_string()))
+    for i in range(len(certs) - 1):
+        if not _issued_by(certs[i], certs[i + 1]):
+            raise MailTLSError('%s: the chain is out of order: certificate %d (%s) is not issued by certificate %d (%s); '
+                               'put the leaf first, then each issuer' % (where, i + 1, certs[i].subject.rfc4514_string(),
+                                                                         i + 2, certs[i + 1].subject.rfc4514_string()))
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    leaf_der = certs[0].public_bytes(serialization.Encoding.DER)
+    facts = certificate_facts(leaf_der, now)
+    for i, cert in enumerate(certs):
+        info = facts['certificate'] if i == 0 else certificate_facts(cert.public_bytes(serialization.Encoding.DER), now)['certificate']
+        if info['expired']:
+            raise MailTLSError('%s: certificate %d (%s) expired on %s' % (where, i + 1, info['subject'], info['not_after']))
+    warnings = []
+    missing = [h for h in hostnames if not match_names(facts['match_names'], [h])]
+    if missing:
+        warnings.append('%s does not cover %s (it names %s)' % (where, ', '.join(missing), ', '.join(facts['match_names']) or 'nothing'))
+    key_text = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                 serialization.NoEncryption()).decode('ascii')
+    content = key_text + ''.join(b.strip() + '\n' for b in blocks)
+    public = {
+        'subject': facts['certificate']['subject'], 'issuer': facts['certificate']['issuer'],
+        'names': facts['match_names'], 'not_after': facts['certificate']['not_after'],
+        'days_remaining': facts['certificate']['days_remaining'], 'key_type': facts['certificate']['key_type'],
+        'key_bits': facts['certificate']['key_bits'], 'chain_length': len(certs),
+        'fingerprints': facts['fingerprints'], 'tlsa': facts['tlsa'],
+    }
+    return content, public, warnings
+
+
+def write_secret(path, content, uid=None, gid=None):
+    """Write ``content`` to ``path`` with mode 0600 from creation (owned by uid:gid when given) and rename into place."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), dir=directory)  # mkstemp creates 0600
+    try:
+        os.fchmod(fd, 0o600)
+        if uid is not None:
+            os.fchown(fd, uid, gid if gid is not None else -1)
+        with os.fdopen(fd, 'wb') as f:
+            f.write(content.encode('ascii'))
+            f.flush()
+            os.fsync(f.fileno())
+        os.rename(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def read_secret(path):
+    try:
+        with open(path, 'rb') as f:
+            return f.read().decode('ascii', 'replace')
+    except (IOError, OSError):
+        return None
+
+
+__all__ = ['check_chain', 'read_secret', 'write_secret']
