@@ -113,6 +113,11 @@ reason:
   returned: always
   type: str
   sample: source changed
+first_key:
+  description: The first key of the map (for a C(postmap -q) check), or null for an empty map.
+  returned: always
+  type: str
+  sample: partner.example
 map:
   description: The map as Postfix refers to it, for smtp_tls_policy_maps.
   returned: always
@@ -206,7 +211,7 @@ def main():
             reason = 'index missing or older than the source'
         result = dict(changed=reason is not None, entries=len(lines), overridden=overridden,
                       postmap=reason is not None and map_type != 'texthash', reason=reason,
-                      map='%s:%s' % (map_type, p['path']))
+                      map='%s:%s' % (map_type, p['path']), first_key=next(iter(lines), None))
         if module._diff and before != content:
             result['diff'] = make_diff(before, content, p['path'])
         if reason and not module.check_mode:
