@@ -23,7 +23,7 @@ export ANSIBLE_FORCE_COLOR := 0
 export PATH := $(VENV)/bin:$(PATH)
 
 .PHONY: help setup system-packages venv lab get-pip test units sanity lint \
-        molecule demo demo-down build constraints clean
+        molecule demo demo-down build constraints clean bench-probe bench-policy
 
 help:
 	@echo "make test                   run every test (sanity, units, lint, molecule scenarios)"
@@ -32,6 +32,7 @@ help:
 	@echo "make sanity | units | lint  one kind of test"
 	@echo "make molecule SCENARIO=smoke   one Molecule scenario (molecule test)"
 	@echo "make build                  build the collection tarball"
+	@echo "make bench-probe | bench-policy   benchmarks (print figures, see docs/benchmarks.md)"
 
 setup: system-packages venv get-pip lab
 
@@ -80,6 +81,15 @@ demo: setup
 
 demo-down: venv
 	molecule destroy -s $(DEMO_SCENARIO)
+
+# Benchmarks print figures; they are not part of `make test` (see docs/benchmarks.md).
+bench-probe: setup
+	bash tests/bench/run-mx-tls-info.sh --n 500 --rtt 0.1
+	bash tests/bench/run-mx-tls-info.sh --n 500 5000 --rtt 0.1 --finger-max 0
+	bash tests/bench/run-mx-tls-info.sh --n 500 --rtt 0
+
+bench-policy: setup
+	$(VENV)/bin/python tests/bench/policy_map_bench.py --sizes 1000 10000 100000
 
 build: venv
 	ansible-galaxy collection build --force --output-path .cache/build

@@ -115,10 +115,24 @@ class Prober:
         except (OSError, ValueError) as e:
             raise MailTLSError('ca_file/ca_path: cannot load CA certificates (%s)' % e)
         self.plain_context = make_context(verify=False)
+        self._facts = {}
 
     def _probe(self, target):
+        """Probe one endpoint; keep the certificate facts, not the certificate bytes.
+
+        Facts are cached per distinct certificate, so many endpoints sharing one certificate
+        share one facts object and no per-endpoint copy of the DER stays in memory.
+        """
         address, port = target
-        return self.probe_func(address, port, self.timeout, self.ehlo_name, self.verify_context, self.plain_context, self.sni)
+        raw = self.probe_func(address, port, self.timeout, self.ehlo_name, self.verify_context, self.plain_context, self.sni)
+        der = raw.pop('der')
+        raw['facts'] = None
+        if der is not None:
+            facts = self._facts.get(der)
+            if facts is None:
+                facts = self._facts.setdefault(der, certificate_facts(der))
+            raw['facts'] = facts
+        return raw
 
     def run(self, nexthops):
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
@@ -130,13 +144,11 @@ class Prober:
                     for address in entry['addresses']:
                         targets[(address, port)] = None
             probes = dict(zip(targets, pool.map(self._probe, list(targets))))
-        facts = {}
-        results = []
-        for nexthop, (mx, note, error) in zip(nexthops, resolved):
-            results.append(self._destination(nexthop, mx, note, error, probes, facts))
+        results = [self._destination(nexthop, mx, note, error, probes)
+                   for nexthop, (mx, note, error) in zip(nexthops, resolved)]
         return results, summarize(results)
 
-    def _destination(self, nexthop, mx, note, error, probes, facts):
+    def _destination(self, nexthop, mx, note, error, probes):
         port = nexthop.port or self.port
         patterns = secure_patterns(nexthop)
         endpoints = []
@@ -150,10 +162,8 @@ class Prober:
                     'chain_verified': raw['chain_verified'], 'verify_error': raw['verify_error'],
                     'name_verified': False,
                 }
-                if raw['der'] is not None:
-                    if raw['der'] not in facts:
-                        facts[raw['der']] = certificate_facts(raw['der'])
-                    cert = facts[raw['der']]
+                cert = raw['facts']
+                if cert is not None:
                     endpoint['certificate'] = cert['certificate']
                     endpoint['fingerprints'] = cert['fingerprints']
                     endpoint['tlsa'] = cert['tlsa']

@@ -125,7 +125,6 @@ map:
   sample: hash:/etc/postfix/tls_policy
 """
 
-import difflib
 import json
 
 from ansible.module_utils.basic import AnsibleModule

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark mx_tls_info against a sequential posttls-finger loop. Prints figures.
 
 Runs inside a lab container (tests/bench/run-mx-tls-info.sh starts one):

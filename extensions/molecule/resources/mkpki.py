@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Make a lab PKI for Molecule scenarios: root CA, issuing CA, and RSA and ECDSA server certificates.
 
 Usage: mkpki.py DIR HOSTNAME...   (writes DIR/ca.pem, DIR/HOST-{rsa,ecdsa}.key and .chain.pem: leaf then issuing CA)
