@@ -6,7 +6,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 SCENARIO ?= smoke
-DEMO_SCENARIO ?= smoke
+DEMO_SCENARIO ?= default
 # Molecule scenarios that `make test` runs.
 TEST_SCENARIOS ?= smoke probe default
 
