@@ -32,7 +32,7 @@ def make_policy(path, n, seed=1):
             kind = i % 4
             domain = 'd%07d.example' % i
             if kind == 0:
-                pin = ':'.join('%02X' % rnd.randrange(256) for _ in range(32))
+                pin = ':'.join('%02X' % rnd.randrange(256) for dummy in range(32))
                 f.write('%s fingerprint match=%s\n' % (domain, pin))
             elif kind == 1:
                 f.write('%s secure match=nexthop:dot-nexthop protocols=>=TLSv1.2\n' % domain)
@@ -75,7 +75,7 @@ def main():
         f.write('all:\n  hosts:\n    bench:\n      ansible_connection: containers.podman.podman\n'
                 '      ansible_host: %s\n      ansible_python_interpreter: /usr/bin/python3\n' % NAME)
     try:
-        for _ in range(30):
+        for dummy in range(30):
             if subprocess.run(['podman', 'exec', NAME, 'postfix', 'status'], capture_output=True, check=False).returncode == 0:
                 break
             time.sleep(1)
