@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import subprocess
 import tempfile
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
@@ -54,7 +55,38 @@ def _temp(directory, prefix, mode):
     return fd, tmp
 
 
-def install(path, content, map_type, run_postmap, mode=0o644, owner=None):
+class SpeculativeIndex:
+    """Index a copy of a source file in the background while Python validates it.
+
+    When the validated map turns out to be exactly what the copy holds, ``install`` uses this
+    index instead of running postmap again, so validation and postmap overlap in time. Nothing
+    in place changes until ``install`` renames; ``discard`` removes the temporary files.
+    """
+
+    def __init__(self, path, map_type, text, postmap_argv):
+        directory, name = os.path.split(os.path.abspath(path))
+        fd, self.source = _temp(directory, '.%s.' % name, 0o644)
+        with os.fdopen(fd, 'wb') as f:
+            f.write(text.encode('utf-8'))
+        self.index = self.source + INDEX_SUFFIX[map_type]
+        self.proc = subprocess.Popen(postmap_argv + ['%s:%s' % (map_type, self.source)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def result(self):
+        """(rc, stderr) of the background postmap."""
+        dummy, err = self.proc.communicate()
+        return self.proc.returncode, err.decode('utf-8', 'replace')
+
+    def discard(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for leftover in (self.source, self.index):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+
+
+def install(path, content, map_type, run_postmap, mode=0o644, owner=None, speculative=None):
     """Write ``content`` to ``path`` and build its index, atomically.
 
     ``run_postmap(argv_tail)``: runs postmap with ``['type:/file']`` and returns (rc, stderr).
@@ -75,13 +107,24 @@ def install(path, content, map_type, run_postmap, mode=0o644, owner=None):
         if owner:
             os.chown(tmp, *owner)
         ran = False
-        if index:
+        if index and speculative is not None:
+            # the background postmap indexed a copy of the same entries: take its index
+            rc, err = speculative.result()
+            if rc != 0:
+                raise MailTLSError('postmap %s:%s failed (rc=%d): %s'
+                                   % (map_type, path, rc, err.strip().replace(speculative.source, path)))
+            os.rename(speculative.index, tmp_index)
+            # the index must not look older than the source it stands for
+            stamp = os.stat(tmp_index).st_mtime
+            os.utime(tmp, (stamp, min(stamp, os.stat(tmp).st_mtime)))
+            ran = True
+        elif index:
             rc, err = run_postmap(['%s:%s' % (map_type, tmp)])
             if rc != 0:
                 raise MailTLSError('postmap %s:%s failed (rc=%d): %s' % (map_type, path, rc, err.strip().replace(tmp, path)))
             ran = True
-            if owner:
-                os.chown(tmp_index, *owner)
+        if index and owner:
+            os.chown(tmp_index, *owner)
         os.rename(tmp, path)
         if index:
             os.rename(tmp_index, index)
@@ -92,4 +135,4 @@ def install(path, content, map_type, run_postmap, mode=0o644, owner=None):
                 os.unlink(leftover)
 
 
-__all__ = ['INDEX_SUFFIX', 'index_is_stale', 'index_path', 'install', 'read_text']
+__all__ = ['INDEX_SUFFIX', 'SpeculativeIndex', 'index_is_stale', 'index_path', 'install', 'read_text']

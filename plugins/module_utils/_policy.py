@@ -198,29 +198,129 @@ def parse_map_line(line):
     return entry
 
 
-def build(entry_lists, digest='sha256'):
-    """Validate lists of (source name, entries) in order; later sources override earlier ones.
+def _canonical_line_re():
+    """A regular expression for one policy line exactly as validate_entry renders it (ASCII only).
+
+    Lines of this form are accepted and rendered unchanged by the full validation; the fast path
+    of map_text_lines checks a whole file against it in one scan.
+    """
+    label = r'(?!-)[a-z0-9-]{1,63}(?<!-)'
+    domain = r'(?:%s\.)*%s' % (label, label)
+    any_label = r'(?!-)[A-Za-z0-9-]{1,63}(?<!-)'
+    any_domain = r'(?:%s\.)*%s' % (any_label, any_label)
+    port = r'(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])'
+    key = r'(?:\.?%s|\[%s\](?::%s)?)' % (domain, domain, port)  # length: checked by the caller
+    protocol = r'(?:!|>=|<=)?(?:SSLv2|SSLv3|TLSv1|TLSv1\.1|TLSv1\.2|TLSv1\.3)(?=[: \n]|$)'
+    common = (r'(?: protocols=%s(?::%s)*)?(?: ciphers=(?:export|low|medium|high|null))?'
+              r'(?: exclude=[A-Za-z0-9_+!@=.-]+(?::[A-Za-z0-9_+!@=.-]+)*)?'
+              r'(?: servername=(?:hostname|nexthop|(?=[^ \n]{1,253}(?: |$))%s))?') % (protocol, protocol, domain)
+    pattern = r'(?:nexthop|dot-nexthop|hostname|(?=[^ :\n]{1,254}(?:[ :]|$))\.?%s)' % any_domain
+    names = r'(?: match=%s(?::%s)*)?' % (pattern, pattern)
+    levels = [
+        r'none',
+        r'(?:may|encrypt|dane|dane-only)' + common,
+        r'fingerprint match=PINS' + common,
+        r'(?:verify|secure)' + names + common + r'(?: tafile=/[^\s,]*)?',
+    ]
+    return r'^%s (?:%s)$' % (key, '|'.join(levels))
+
+
+_LINE_TEMPLATE = _canonical_line_re()
+_CANONICAL_LINE = dict(
+    (digest, re.compile(_LINE_TEMPLATE.replace(
+        'PINS', r'(?:[0-9A-F]{2}:){%d}[0-9A-F]{2}(?:\|(?:[0-9A-F]{2}:){%d}[0-9A-F]{2})*' % (n - 1, n - 1)), re.M))
+    for digest, n in DIGEST_BYTES.items())
+_BLANK_OR_COMMENT = re.compile(r'^[ \t]*(?:#[^\n]*)?$', re.M)
+_PIN_LISTS = re.compile(r'match=([0-9A-F:]*\|[0-9A-F:|]*)')
+
+
+class Lines:
+    """Validated policy lines of one source: keys, lines, and where each came from (for messages).
+
+    ``verbatim``: every entry line of the source was already in rendered form, so an index built
+    from the source text holds exactly these lines.
+    """
+
+    def __init__(self, keys, lines, where, verbatim=False):
+        self.keys = keys
+        self.lines = lines
+        self.where = where
+        self.verbatim = verbatim
+
+
+def entries_lines(entries, digest, source):
+    """Validate entry dicts."""
+    keys, lines = [], []
+    for index, entry in enumerate(entries):
+        key, line = validate_entry(entry, digest, '%s[%d]' % (source, index))
+        keys.append(key)
+        lines.append(line)
+    return Lines(keys, lines, lambda i: '%s[%d]' % (source, i))
+
+
+def map_text_lines(text, digest, source):
+    """Validate a Postfix-format policy file.
+
+    A file whose every entry line is already in the form validate_entry
+    renders takes a fast path: one regular-expression scan checks all lines
+    (C speed; 100,000 lines in a fraction of postmap's time). Any other file,
+    and every error, goes line by line through the full validation, so both
+    paths accept and render alike.
+    """
+    lines = _CANONICAL_LINE[digest].findall(text)
+    total = text.count('\n') + (0 if text.endswith('\n') or not text else 1)
+    # every line is canonical, blank or a comment (canonical lines are none of the others)
+    if len(lines) + len(_BLANK_OR_COMMENT.findall(text.rstrip('\n'))) == total and all(
+            len(set(pins.split('|'))) == pins.count('|') + 1 for pins in _PIN_LISTS.findall(text)):
+        keys = [line[:line.index(' ')] for line in lines]
+        if len(set(keys)) == len(keys) and (not keys or max(map(len, keys)) <= 253):
+            numbers = []
+
+            def where(i):
+                if not numbers:
+                    numbers.extend(n for n, raw in enumerate(text.splitlines(), 1) if raw.strip() and raw.strip()[0] != '#')
+                return '%s line %d' % (source, numbers[i])
+            return Lines(keys, lines, where, verbatim=True)
+    keys, lines, numbers = [], [], []
+    for number, raw in enumerate(text.splitlines(), 1):
+        if raw[:1] in (' ', '\t') and raw.strip() and raw.strip()[0] != '#':
+            raise MailTLSError('%s line %d starts with whitespace: Postfix would read it as the continuation '
+                               'of the line before' % (source, number))
+        try:
+            entry = parse_map_line(raw)
+        except MailTLSError as e:
+            raise MailTLSError('%s line %d: %s' % (source, number, e))
+        if entry is None:
+            continue
+        key, line = validate_entry(entry, digest, '%s line %d' % (source, number))
+        keys.append(key)
+        lines.append(line)
+        numbers.append(number)
+    return Lines(keys, lines, lambda i: '%s line %d' % (source, numbers[i]))
+
+
+def build(sources):
+    """Collect validated Lines in order; later sources override earlier ones.
 
     Within one source a destination may appear once. Returns (ordered {key: line}, overridden keys).
     """
-    lines, overridden = {}, []
-    for source, entries in entry_lists:
-        seen = {}
-        for index, entry in enumerate(entries):
-            where = '%s[%d]' % (source, index)
-            key, line = validate_entry(entry, digest, where)
-            if key in seen:
-                raise MailTLSError('%s (%s): duplicate destination, also at %s' % (where, key, seen[key]))
-            seen[key] = where
-            if key in lines:
-                overridden.append(key)
-            lines[key] = line
-    return lines, overridden
+    result, overridden = {}, []
+    for source in sources:
+        if len(set(source.keys)) != len(source.keys):
+            first = {}
+            for i, key in enumerate(source.keys):
+                if key in first:
+                    raise MailTLSError('%s (%s): duplicate destination, also at %s' % (source.where(i), key, source.where(first[key])))
+                first[key] = i
+        if result:
+            overridden.extend(key for key in source.keys if key in result)
+        result.update(zip(source.keys, source.lines))
+    return result, overridden
 
 
 def render(lines):
-    return ''.join(line + '\n' for line in lines.values())
+    return '\n'.join(lines.values()) + '\n' if lines else ''
 
 
-__all__ = ['ATTRIBUTES', 'DIGEST_BYTES', 'LEVELS', 'build', 'normalize_fingerprint', 'parse_map_line', 'policy_key',
-           'render', 'validate_entry']
+__all__ = ['ATTRIBUTES', 'DIGEST_BYTES', 'LEVELS', 'Lines', 'build', 'entries_lines', 'map_text_lines', 'normalize_fingerprint',
+           'parse_map_line', 'policy_key', 'render', 'validate_entry']

@@ -130,33 +130,30 @@ import json
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._mapfile import index_is_stale, install, read_text
-from ansible_collections.mailtls.postfix.plugins.module_utils._policy import build, parse_map_line, render
+from ansible_collections.mailtls.postfix.plugins.module_utils._mapfile import SpeculativeIndex, index_is_stale, install, read_text
+from ansible_collections.mailtls.postfix.plugins.module_utils._policy import build, entries_lines, map_text_lines, render
 
 DIFF_LINES = 2000
 
 
-def load_src(path, fmt):
+def read_src(path):
     text = read_text(path)
     if text is None:
         raise MailTLSError('src: cannot read %s' % path)
-    if fmt == 'json':
-        try:
-            data = json.loads(text)
-        except ValueError as e:
-            raise MailTLSError('src: %s is not valid JSON (%s)' % (path, e))
-        if not isinstance(data, list):
-            raise MailTLSError('src: %s must hold a JSON list of entries' % path)
-        return data
-    entries = []
-    for number, line in enumerate(text.splitlines(), 1):
-        try:
-            entry = parse_map_line(line)
-        except MailTLSError as e:
-            raise MailTLSError('src: %s line %d: %s' % (path, number, e))
-        if entry is not None:
-            entries.append(entry)
-    return entries
+    return text
+
+
+def src_lines(path, text, fmt, digest):
+    """Validated lines of the src file."""
+    if fmt == 'postfix':
+        return map_text_lines(text, digest, 'src %s' % path)
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise MailTLSError('src: %s is not valid JSON (%s)' % (path, e))
+    if not isinstance(data, list):
+        raise MailTLSError('src: %s must hold a JSON list of entries' % path)
+    return entries_lines(data, digest, 'src')
 
 
 def make_diff(before, after, path):
@@ -195,14 +192,24 @@ def main():
     map_type = p['map_type'] or effective('default_database_type')
     if digest not in ('sha256', 'sha1', 'md5'):
         module.fail_json(msg='smtp_tls_fingerprint_digest is %r; give digest as sha256, sha1 or md5' % digest)
+    postmap_argv = [module.get_bin_path('postmap', required=True)] + (['-c', p['config_dir']] if p['config_dir'] else [])
+    speculative = None
     try:
-        sources = []
-        if p['src']:
-            sources.append(('src', load_src(p['src'], p['src_format'])))
-        sources.append(('entries', p['entries']))
-        lines, overridden = build(sources, digest)
-        content = render(lines)
         before = read_text(p['path'])
+        sources, text = [], None
+        if p['src']:
+            text = read_src(p['src'])
+            # A large Postfix-format file with nothing to merge is indexed in the background while it is
+            # validated; its index is used only if every line validates exactly as written.
+            if (p['src_format'] == 'postfix' and not p['entries'] and before != text and not module.check_mode
+                    and map_type in ('hash', 'btree', 'lmdb', 'cdb')):
+                speculative = SpeculativeIndex(p['path'], map_type, text, postmap_argv)
+            sources.append(src_lines(p['src'], text, p['src_format'], digest))
+        sources.append(entries_lines(p['entries'], digest, 'entries'))
+        lines, overridden = build(sources)
+        verbatim = text is not None and sources[0].verbatim and not p['entries']
+        # a source already in rendered form is kept as written (its comments too)
+        content = text if verbatim else render(lines)
         reason = None
         if before != content:
             reason = 'source changed'
@@ -214,15 +221,18 @@ def main():
         if module._diff and before != content:
             result['diff'] = make_diff(before, content, p['path'])
         if reason and not module.check_mode:
-            postmap = module.get_bin_path('postmap', required=True)
 
             def run_postmap(args):
-                rc, dummy, err = module.run_command([postmap] + (['-c', p['config_dir']] if p['config_dir'] else []) + args)
+                rc, dummy, err = module.run_command(postmap_argv + args)
                 return rc, err
 
-            install(p['path'], content, map_type, run_postmap, mode=0o644)
+            install(p['path'], content, map_type, run_postmap, mode=0o644,
+                    speculative=speculative if verbatim and content == text else None)
     except MailTLSError as e:
         module.fail_json(msg=str(e))
+    finally:
+        if speculative is not None:
+            speculative.discard()
     module.exit_json(**result)
 
 

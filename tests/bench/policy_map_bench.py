@@ -4,8 +4,10 @@ For 1,000 / 10,000 / 100,000 policy entries (Postfix map format, a mix of
 levels with sha256 pins) it prints, measured inside a bookworm lab container
 (Postfix 3.7, hash maps):
   postmap alone        postmap hash:FILE on the same entries
-  module, first run    tls_policy_map: read, validate, render, write, postmap
+  module, first run    tls_policy_map as Ansible runs it (a Python process fed JSON
+                       arguments): start, read, validate, render, write, postmap
   module, again        the same input a second time (must not run postmap)
+(each the median of three runs)
 and, from the controller, the whole converge of the tls role with that
 policy file (ansible-playbook over the podman connection), first and again.
 

@@ -27,16 +27,25 @@ def module(module_path, path, src):
     return seconds, json.loads(out)
 
 
-def main(module_path, src):
+def median(values):
+    return sorted(values)[len(values) // 2]
+
+
+def main(module_path, src, runs=3):
+    """Median of `runs` runs each: postmap alone on a fresh copy, the module on a fresh path, the module again."""
     work = tempfile.mkdtemp(dir='/etc/postfix')
     try:
-        alone = os.path.join(work, 'alone')
-        shutil.copyfile(src, alone)
-        postmap, dummy = timed(['postmap', 'hash:' + alone])
-        path = os.path.join(work, 'tls_policy')
-        first, r1 = module(module_path, path, src)
-        again, r2 = module(module_path, path, src)
-        print(json.dumps({'postmap': postmap, 'module_first': first, 'module_again': again,
+        postmap, first, again = [], [], []
+        for run in range(runs):
+            alone = os.path.join(work, 'alone%d' % run)
+            shutil.copyfile(src, alone)
+            postmap.append(timed(['postmap', 'hash:' + alone])[0])
+            path = os.path.join(work, 'tls_policy%d' % run)
+            seconds, r1 = module(module_path, path, src)
+            first.append(seconds)
+            seconds, r2 = module(module_path, path, src)
+            again.append(seconds)
+        print(json.dumps({'postmap': median(postmap), 'module_first': median(first), 'module_again': median(again),
                           'entries': r1['entries'], 'postmap_first': r1['postmap'], 'postmap_again': r2['postmap'],
                           'changed_again': r2['changed']}))
     finally:

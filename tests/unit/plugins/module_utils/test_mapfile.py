@@ -2,12 +2,13 @@
 real postmap runs in the Molecule scenarios."""
 import os
 import stat
+import sys
 import time
 
 import pytest
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._mapfile import index_is_stale, index_path, install
+from ansible_collections.mailtls.postfix.plugins.module_utils._mapfile import SpeculativeIndex, index_is_stale, index_path, install
 
 
 class FakePostmap:
@@ -68,3 +69,43 @@ def test_texthash_needs_no_postmap(tmp_path):
 def test_unknown_map_type(tmp_path):
     with pytest.raises(MailTLSError, match="map_type 'regexp' is not one of"):
         install(str(tmp_path / 'x'), '', 'regexp', FakePostmap())
+
+
+def fake_postmap_command(tmp_path, rc=0):
+    """A stand-in postmap executable: writes '<file>.db' holding 'index of ' + the source."""
+    script = tmp_path / 'postmap'
+    script.write_text('#!%s\nimport sys\nmap_type, path = sys.argv[-1].split(":", 1)\n'
+                      'if %d:\n    sys.stderr.write("postmap: fatal: broken"); sys.exit(%d)\n'
+                      'open(path + ".db", "w").write("index of " + open(path).read())\n' % (sys.executable, rc, rc))
+    script.chmod(0o755)
+    return [str(script)]
+
+
+def test_speculative_index_is_used_and_not_older_than_the_source(tmp_path):
+    path = str(tmp_path / 'maps' / 'tls_policy')
+    os.mkdir(str(tmp_path / 'maps'))
+    text = '# provider list\na.example may\n'
+    spec = SpeculativeIndex(path, 'hash', text, fake_postmap_command(tmp_path))
+    postmap = FakePostmap()
+    try:
+        assert install(path, text, 'hash', postmap, speculative=spec) is True
+    finally:
+        spec.discard()
+    assert postmap.calls == []  # the background index was taken, postmap did not run again
+    assert open(path).read() == text
+    assert open(path + '.db').read() == 'index of ' + text
+    assert index_is_stale(path, 'hash') is False
+    assert sorted(os.listdir(str(tmp_path / 'maps'))) == ['tls_policy', 'tls_policy.db']
+
+
+def test_failed_speculative_postmap_changes_nothing(tmp_path):
+    path = str(tmp_path / 'tls_policy')
+    install(path, 'old.example may\n', 'hash', FakePostmap())
+    spec = SpeculativeIndex(path, 'hash', 'new.example may\n', fake_postmap_command(tmp_path, rc=1))
+    try:
+        with pytest.raises(MailTLSError, match='postmap hash:%s failed' % path):
+            install(path, 'new.example may\n', 'hash', FakePostmap(), speculative=spec)
+    finally:
+        spec.discard()
+    assert open(path).read() == 'old.example may\n'
+    assert sorted(f for f in os.listdir(str(tmp_path)) if f.startswith(('tls', '.tls'))) == ['tls_policy', 'tls_policy.db']

@@ -4,6 +4,8 @@ import pytest
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import (
     build,
+    entries_lines,
+    map_text_lines,
     parse_map_line,
     render,
     validate_entry,
@@ -83,10 +85,13 @@ def test_sha1_digest_changes_the_required_length():
 
 def test_duplicates_within_a_source_are_refused_and_later_sources_win():
     with pytest.raises(MailTLSError, match=r'entries\[1\] \(example.com\): duplicate destination, also at entries\[0\]'):
-        build([('entries', [{'destination': 'example.com', 'level': 'may'}, {'destination': 'EXAMPLE.com.', 'level': 'encrypt'}])])
+        build([entries_lines([{'destination': 'example.com', 'level': 'may'}, {'destination': 'EXAMPLE.com.', 'level': 'encrypt'}],
+                             'sha256', 'entries')])
+    with pytest.raises(MailTLSError, match=r'src line 2 \(a.example\): duplicate destination, also at src line 1'):
+        build([map_text_lines('a.example may\nA.example. encrypt\n', 'sha256', 'src')])
     lines, overridden = build([
-        ('src', [{'destination': 'a.example', 'level': 'may'}, {'destination': 'b.example', 'level': 'may'}]),
-        ('entries', [{'destination': 'a.example', 'level': 'encrypt'}]),
+        map_text_lines('a.example may\nb.example may\n', 'sha256', 'src'),
+        entries_lines([{'destination': 'a.example', 'level': 'encrypt'}], 'sha256', 'entries'),
     ])
     assert render(lines) == 'a.example encrypt\nb.example may\n'
     assert overridden == ['a.example']
@@ -114,8 +119,39 @@ def test_parse_map_line_errors(line, message):
     assert message in str(e.value)
 
 
+def test_indented_line_would_be_a_continuation():
+    with pytest.raises(MailTLSError, match='src line 2 starts with whitespace: Postfix would read it as the continuation'):
+        map_text_lines('a.example may\n  b.example encrypt\n', 'sha256', 'src')
+
+
 def test_map_lines_round_trip():
     text = ('example.com secure match=nexthop:dot-nexthop protocols=>=TLSv1.2\n'
             'partner.example fingerprint match=%s\n[relay.example]:587 encrypt\n' % PIN256)
-    entries = [parse_map_line(line) for line in text.splitlines()]
-    assert render(build([('src', entries)])[0]) == text
+    assert render(build([map_text_lines(text, 'sha256', 'src')])[0]) == text
+
+
+FAST_AND_SLOW = [
+    'a.example may', 'A.Example may', 'a.example  may', 'a.example\tmay', '.a.example encrypt ciphers=high',
+    '[mx.a.example]:25 encrypt', '[mx.a.example]:0 encrypt', '[mx.a.example]:0025 encrypt', '[MX.a.example] may',
+    '[192.0.2.1]:25 encrypt', 'bücher.example may', 'a.example secure match=nexthop:dot-nexthop',
+    'a.example secure match=nexthop,protocols=>=TLSv1.2', 'a.example fingerprint match=%s' % PIN256,
+    'a.example fingerprint match=%s|%s' % (PIN256, PIN256), 'a.example fingerprint match=%s' % PIN256.lower(),
+    'a.example fingerprint match=%s' % PIN1, 'a.example fingerprint match=%s match=%s' % (PIN256, PIN256.replace('A', 'E')),
+    'a.example dane-only', 'a.example strict', 'a.example', 'a.example encrypt tafile=/x', 'a..example may',
+    '-a.example may', 'a.example may servername=hostname', 'localhost may', 'x' * 64 + '.example may',
+]
+
+
+@pytest.mark.parametrize('line', FAST_AND_SLOW)
+def test_fast_path_accepts_and_renders_exactly_like_full_validation(line):
+    """map_text_lines (fast path for canonical lines) against validate_entry on every line alone."""
+    try:
+        expected = validate_entry(parse_map_line(line), 'sha256', 'src line 1')
+    except MailTLSError as e:
+        with pytest.raises(MailTLSError) as fast:
+            map_text_lines(line, 'sha256', 'src')
+        assert str(fast.value) in (str(e), 'src line 1: ' + str(e))
+        return
+    lines = map_text_lines(line, 'sha256', 'src')
+    assert list(zip(lines.keys, lines.lines)) == [expected]
+    assert lines.where(0) == 'src line 1'
