@@ -64,16 +64,15 @@ def _key_facts(public_key):
     return type(public_key).__name__, None
 
 
-def _signed_by_own_key(cert):
-    """True when the certificate's signature verifies with its own public key."""
-    key = cert.public_key()
+def signature_verifies(cert, public_key):
+    """True when ``public_key`` verifies the certificate's signature."""
     try:
-        if isinstance(key, rsa.RSAPublicKey):
-            key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), cert.signature_hash_algorithm)
-        elif isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
-        elif isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
-            key.verify(cert.signature, cert.tbs_certificate_bytes)
+        if isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), cert.signature_hash_algorithm)
+        elif isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
+        elif isinstance(public_key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
+            public_key.verify(cert.signature, cert.tbs_certificate_bytes)
         else:
             return False
     except Exception:  # pylint: disable=broad-except
@@ -125,7 +124,7 @@ def certificate_facts(der, now=None):
     not_before, not_after = _utc(cert, 'not_valid_before'), _utc(cert, 'not_valid_after')
     names, ips, cns = dns_names(cert)
     key_type, key_bits = _key_facts(cert.public_key())
-    self_signed = cert.issuer == cert.subject and _signed_by_own_key(cert)
+    self_signed = cert.issuer == cert.subject and signature_verifies(cert, cert.public_key())
     return {
         'certificate': {
             'subject': cert.subject.rfc4514_string(),
@@ -155,4 +154,4 @@ def certificate_facts(der, now=None):
 
 
 __all__ = ['DIGESTS', 'HAS_CRYPTOGRAPHY', 'CRYPTOGRAPHY_IMPORT_ERROR', 'colon_hex', 'fingerprint',
-           'certificate_facts', 'dns_names', 'match_names']
+           'certificate_facts', 'dns_names', 'match_names', 'signature_verifies']

@@ -17,13 +17,12 @@ import os
 import re
 import tempfile
 
-from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import certificate_facts, match_names
+from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import certificate_facts, match_names, signature_verifies
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 
 try:
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 except ImportError:
     pass  # callers check _certinfo.HAS_CRYPTOGRAPHY first
 
@@ -31,19 +30,7 @@ _PEM_CERT = re.compile(r'-----BEGIN CERTIFICATE-----\s.*?-----END CERTIFICATE---
 
 
 def _issued_by(cert, issuer):
-    if cert.issuer != issuer.subject:
-        return False
-    key = issuer.public_key()
-    try:
-        if isinstance(key, rsa.RSAPublicKey):
-            key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), cert.signature_hash_algorithm)
-        elif isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
-        else:
-            key.verify(cert.signature, cert.tbs_certificate_bytes)
-    except Exception:  # pylint: disable=broad-except
-        return False
-    return True
+    return cert.issuer == issuer.subject and signature_verifies(cert, issuer.public_key())
 
 
 def check_chain(name, key_pem, chain_pem, hostnames=(), now=None):

@@ -100,20 +100,9 @@ class Plan:
 
     def commands(self, postconf, config_dir=None):
         base = [postconf] + (['-c', config_dir] if config_dir else [])
-        commands = []
-        if self.main_set:
-            commands.append(base + ['-e'] + self.main_set)
-        if self.main_remove:
-            commands.append(base + ['-X'] + self.main_remove)
-        if self.master_set:
-            commands.append(base + ['-M'] + self.master_set)
-        if self.master_remove:
-            commands.append(base + ['-MX'] + self.master_remove)
-        if self.param_set:
-            commands.append(base + ['-P'] + self.param_set)
-        if self.param_remove:
-            commands.append(base + ['-PX'] + self.param_remove)
-        return commands
+        steps = (('-e', self.main_set), ('-X', self.main_remove), ('-M', self.master_set),
+                 ('-MX', self.master_remove), ('-P', self.param_set), ('-PX', self.param_remove))
+        return [base + [flag] + args for flag, args in steps if args]
 
     def diff(self):
         before = ''.join('%s: %s = %s\n' % (c['kind'], c['name'], c['before']) for c in self.changes if c['before'] is not None)

@@ -21,12 +21,12 @@ def pki(tmp_path_factory):
     return CertFactory(tmp_path_factory.mktemp('pki'))
 
 
-@pytest.fixture
-def smtp_server():
+def _servers(factory):
+    """A fixture body: start servers made by ``factory`` on request, stop them all afterwards."""
     servers = []
 
-    def start(**kwargs):
-        server = SMTPServer(**kwargs)
+    def start(*args, **kwargs):
+        server = factory(*args, **kwargs)
         server.start()
         servers.append(server)
         return server
@@ -34,18 +34,13 @@ def smtp_server():
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    yield from _servers(SMTPServer)
 
 
 @pytest.fixture
 def dns_server():
-    servers = []
-
-    def start(zone):
-        server = DNSServer(zone)
-        server.start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
+    yield from _servers(DNSServer)
