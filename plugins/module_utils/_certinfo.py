@@ -126,19 +126,17 @@ def certificate_facts(der, now=None):
     key_type, key_bits = _key_facts(cert.public_key())
     self_signed = cert.issuer == cert.subject and signature_verifies(cert, cert.public_key())
     return {
+        # what mx_tls_info returns per endpoint (kept to the documented fields: it is repeated for every endpoint)
         'certificate': {
             'subject': cert.subject.rfc4514_string(),
             'issuer': cert.issuer.rfc4514_string(),
             'san': names + ips,
-            'common_names': cns,
             'not_before': not_before.strftime('%Y-%m-%dT%H:%M:%SZ'),
             'not_after': not_after.strftime('%Y-%m-%dT%H:%M:%SZ'),
             'days_remaining': int((not_after - now).total_seconds() // 86400),
-            'expired': now > not_after,
             'self_signed': self_signed,
             'key_type': key_type,
             'key_bits': key_bits,
-            'serial': '%X' % cert.serial_number,
         },
         'fingerprints': {
             'cert': dict((d, fingerprint(der, d)) for d in DIGESTS),
@@ -148,6 +146,7 @@ def certificate_facts(der, now=None):
             '3 1 1': hashlib.sha256(spki).hexdigest(),
             '3 0 1': hashlib.sha256(der).hexdigest(),
         },
+        'expired': now > not_after,
         # names the secure/verify levels compare: dNSName SANs, or the CN when there are none
         'match_names': names or cns,
     }

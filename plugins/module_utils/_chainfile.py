@@ -69,9 +69,10 @@ def check_chain(name, key_pem, chain_pem, hostnames=(), now=None):
     leaf_der = certs[0].public_bytes(serialization.Encoding.DER)
     facts = certificate_facts(leaf_der, now)
     for i, cert in enumerate(certs):
-        info = facts['certificate'] if i == 0 else certificate_facts(cert.public_bytes(serialization.Encoding.DER), now)['certificate']
+        info = facts if i == 0 else certificate_facts(cert.public_bytes(serialization.Encoding.DER), now)
         if info['expired']:
-            raise MailTLSError('%s: certificate %d (%s) expired on %s' % (where, i + 1, info['subject'], info['not_after']))
+            raise MailTLSError('%s: certificate %d (%s) expired on %s'
+                               % (where, i + 1, info['certificate']['subject'], info['certificate']['not_after']))
     warnings = []
     missing = [h for h in hostnames if not match_names(facts['match_names'], [h])]
     if missing:

@@ -116,6 +116,7 @@ class Prober:
             raise MailTLSError('ca_file/ca_path: cannot load CA certificates (%s)' % e)
         self.plain_context = make_context(verify=False)
         self._facts = {}
+        self._tls = {}
 
     def _probe(self, target):
         """Probe one endpoint; keep the certificate facts, not the certificate bytes.
@@ -127,6 +128,9 @@ class Prober:
         raw = self.probe_func(address, port, self.timeout, self.ehlo_name, self.verify_context, self.plain_context, self.sni)
         der = raw.pop('der')
         raw['facts'] = None
+        if raw['tls'] is not None:
+            # one dict per distinct (version, cipher), shared by the endpoints that negotiated it
+            raw['tls'] = self._tls.setdefault((raw['tls']['version'], raw['tls']['cipher']), raw['tls'])
         if der is not None:
             facts = self._facts.get(der)
             if facts is None:

@@ -62,7 +62,7 @@ def test_expired_certificate(smtp_server, pki):
     assert result['error'] is None
     assert result['chain_verified'] is False
     assert 'expired' in result['verify_error']
-    assert certificate_facts(result['der'])['certificate']['expired'] is True
+    assert certificate_facts(result['der'])['expired'] is True
 
 
 def test_connection_refused(smtp_server):
