@@ -1,46 +1,10 @@
 """Resolution, probing and recommendations end to end against in-process DNS and SMTP servers."""
 import pytest
 
-from ansible_collections.mailtls.postfix.plugins.module_utils._dns import Resolver, parse_nameserver
+from ansible_collections.mailtls.postfix.plugins.module_utils._dns import parse_nameserver
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import Prober, parse_destinations, recommend
+from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import parse_destinations, recommend
 from ansible_collections.mailtls.postfix.plugins.module_utils._nexthop import parse_nexthop
-
-
-@pytest.fixture
-def lab(pki, smtp_server, dns_server):
-    """secure.test: two MX with CA-issued certificates; pinned.test: two MX with self-signed keys;
-    mixed.test: one TLS MX and one without STARTTLS; nomx.test: no MX, its own A record."""
-    ca = pki.issue('Lab CA', ca=True, days=(-10, 3650))
-    servers = {}
-    first = smtp_server(issued=pki.issue('mx1.secure.test', ['mx1.secure.test'], issuer=ca), host='127.0.0.2')
-    port = first.port
-    servers['mx1.secure.test'] = first
-    servers['mx2.secure.test'] = smtp_server(issued=pki.issue('*.secure.test', ['*.secure.test'], issuer=ca, key_type='ec'),
-                                             host='127.0.0.3', port=port)
-    servers['mx1.pinned.test'] = smtp_server(issued=pki.issue('mx1.pinned.test', ['mx1.pinned.test']), host='127.0.0.4', port=port)
-    servers['mx2.pinned.test'] = smtp_server(issued=pki.issue('mx2.pinned.test', ['mx2.pinned.test'], key_type='ec'),
-                                             host='127.0.0.5', port=port)
-    servers['plain.mixed.test'] = smtp_server(mode='plain', host='127.0.0.6', port=port)
-    servers['nomx.test'] = smtp_server(issued=pki.issue('nomx.test', ['nomx.test'], issuer=ca), host='127.0.0.7', port=port)
-    zone = {
-        ('secure.test', 'MX'): ['10 mx1.secure.test.', '20 mx2.secure.test.'],
-        ('mx1.secure.test', 'A'): ['127.0.0.2'],
-        ('mx2.secure.test', 'A'): ['127.0.0.3'],
-        ('pinned.test', 'MX'): ['10 mx1.pinned.test.', '10 mx2.pinned.test.'],
-        ('mx1.pinned.test', 'A'): ['127.0.0.4'],
-        ('mx2.pinned.test', 'A'): ['127.0.0.5'],
-        ('mixed.test', 'MX'): ['10 mx1.secure.test.', '20 plain.mixed.test.'],
-        ('plain.mixed.test', 'A'): ['127.0.0.6'],
-        ('nomx.test', 'A'): ['127.0.0.7'],
-        ('nullmx.test', 'MX'): ['0 .'],
-        ('dangling.test', 'MX'): ['10 gone.dangling.test.'],
-        ('gone.dangling.test', 'TXT'): ['"nothing"'],
-    }
-    dns = dns_server(zone)
-    resolver = Resolver(['127.0.0.1:%d' % dns.port], timeout=2, address_family='ipv4')
-    prober = Prober(resolver, port=port, timeout=2, concurrency=8, ehlo_name='probe.test', ca_file=ca.cert_path)
-    return prober, servers, dns
 
 
 def by_destination(results):

@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailtls.postfix contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: tls_pins
+short_description: Fingerprints of the first certificate in a PEM chain, for fleet self-pins
+version_added: 0.1.0
+description:
+  - Reads the first certificate of a PEM text (a certificate chain, leaf first) and returns its public-key
+    and certificate fingerprints in the digest Postfix uses, as C(fingerprint) policy entries want them.
+  - Only certificates are read; give it the chain, never a private key.
+author:
+  - mailtls.postfix developers (@mailtls)
+requirements:
+  - cryptography (Python library on the controller)
+options:
+  _input:
+    description: PEM text whose first certificate is the server's own.
+    type: str
+    required: true
+  digest:
+    description: The fingerprint digest (C(smtp_tls_fingerprint_digest) of the peers that pin it).
+    type: str
+    choices: [sha256, sha1, md5]
+    default: sha256
+"""
+
+EXAMPLES = r"""
+- name: The public-key pin of the certificate a host serves
+  ansible.builtin.debug:
+    msg: "{{ lookup('ansible.builtin.file', 'pki/mx1.chain.pem') | mailtls.postfix.tls_pins('sha256') }}"
+# -> {"pubkey": "3D:95:...", "cert": "A1:07:...", "subject": "CN=mx1.example.com", "not_after": "2027-02-01T00:00:00Z"}
+"""
+
+RETURN = r"""
+_value:
+  description: Fingerprints and identity of the certificate.
+  type: dict
+  contains:
+    pubkey: {description: Digest of the DER SubjectPublicKeyInfo (upper-case hex pairs joined by colons)., type: str}
+    cert: {description: Digest of the DER certificate., type: str}
+    subject: {description: The certificate subject., type: str}
+    not_after: {description: Expiry (UTC, ISO 8601)., type: str}
+"""
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.text.converters import to_bytes
+
+from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import (
+    HAS_CRYPTOGRAPHY,
+    certificate_facts,
+)
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+except ImportError:
+    pass
+
+
+def tls_pins(pem, digest='sha256'):
+    if not HAS_CRYPTOGRAPHY:
+        raise AnsibleFilterError('tls_pins needs the Python library cryptography on the controller')
+    if digest not in ('sha256', 'sha1', 'md5'):
+        raise AnsibleFilterError('tls_pins: digest %r is not sha256, sha1 or md5' % (digest,))
+    if not isinstance(pem, (str, bytes)) or b'-----BEGIN CERTIFICATE-----' not in to_bytes(pem):
+        raise AnsibleFilterError('tls_pins: the input has no PEM certificate (BEGIN CERTIFICATE)')
+    data = to_bytes(pem)
+    start = data.index(b'-----BEGIN CERTIFICATE-----')
+    try:
+        cert = x509.load_pem_x509_certificate(data[start:])
+    except ValueError as e:
+        raise AnsibleFilterError('tls_pins: the first certificate cannot be read: %s' % e)
+    facts = certificate_facts(cert.public_bytes(serialization.Encoding.DER))
+    return {
+        'pubkey': facts['fingerprints']['pubkey'][digest],
+        'cert': facts['fingerprints']['cert'][digest],
+        'subject': facts['certificate']['subject'],
+        'not_after': facts['certificate']['not_after'],
+    }
+
+
+class FilterModule(object):
+    def filters(self):
+        return {'tls_pins': tls_pins}
