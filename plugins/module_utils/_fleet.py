@@ -24,6 +24,8 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._policy import (
 
 # probe recommendations at these levels are not written: the client's default level applies
 NOT_WRITTEN = ('may', 'none')
+# a verdict's status word, from (delivers, degraded)
+STATUS = {(True, False): 'delivers', (True, True): 'degraded', (False, False): 'fails', (None, False): 'unknown'}
 
 
 def _entry_from_probe(result, digest):
@@ -193,7 +195,8 @@ def judge(entries, probe_results, digest='sha256'):
 
     A destination delivers when at least one endpoint passes (Postfix tries the next MX when one fails);
     ``degraded`` says some endpoints fail. ``delivers`` is None where the level cannot be judged from a
-    probe (DANE) or the entry is a parent-domain pattern.
+    probe (DANE) or the entry is a parent-domain pattern. ``status`` says it in one word:
+    delivers, degraded (some endpoints fail), fails or unknown.
     """
     by_key = dict((r['key'], r) for r in probe_results or [])
     verdicts = []
@@ -228,7 +231,9 @@ def judge(entries, probe_results, digest='sha256'):
         failing = [e['reason'] for e in verdict['endpoints'] if e['ok'] is not True]
         clear = [e['reason'] for e in verdict['endpoints'] if e['ok'] is True and 'in clear' in e['reason']]
         verdict['reason'] = '; '.join(failing or ['every endpoint passes'] + clear)
+    for verdict in verdicts:
+        verdict['status'] = STATUS[(verdict['delivers'], verdict['degraded'])]
     return verdicts
 
 
-__all__ = ['NOT_WRITTEN', 'decide', 'judge', 'parse_policy_text']
+__all__ = ['NOT_WRITTEN', 'STATUS', 'decide', 'judge', 'parse_policy_text']

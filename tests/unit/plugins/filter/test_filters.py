@@ -61,3 +61,23 @@ def test_decide_and_parse_errors_are_filter_errors():
 
 def test_filters_are_registered_under_their_names():
     assert list(JudgeFilters().filters()) == ['tls_policy_judge']
+
+
+def test_pins_of_role_certificate_entries(pki, tmp_path):
+    rsa_leaf = pki.issue('mx.list.test', ['mx.list.test'])
+    ec_leaf = pki.issue('mx.list.test', ['mx.list.test'], key_type='ec')
+    entries = [{'name': 'rsa', 'key_src': '/nonexistent/never-read.key', 'chain_src': rsa_leaf.cert_path},
+               {'name': 'ecdsa', 'key_content': 'never read', 'chain_content': ec_leaf.pem.decode()}]
+    pins = tls_pins(entries)
+    assert [p['name'] for p in pins] == ['rsa', 'ecdsa']
+    assert pins[0]['pubkey'] == openssl_fingerprint(rsa_leaf.pem, 'sha256', pubkey=True)
+    assert pins[1]['pubkey'] == openssl_fingerprint(ec_leaf.pem, 'sha256', pubkey=True)
+    assert tls_pins([]) == []
+    with pytest.raises(AnsibleFilterError, match=r'certificates\[0\] \(rsa\): chain_src .*/missing.pem cannot be read'):
+        tls_pins([{'name': 'rsa', 'chain_src': str(tmp_path / 'missing.pem')}])
+    with pytest.raises(AnsibleFilterError, match=r'certificates\[0\] \(x\) has neither chain_content nor chain_src'):
+        tls_pins([{'name': 'x', 'key_src': '/k'}])
+    with pytest.raises(AnsibleFilterError, match=r'certificates\[1\] is not a mapping'):
+        tls_pins([entries[0], 'pem'])
+    with pytest.raises(AnsibleFilterError, match=r'certificates\[0\] \(bad\): tls_pins: the input has no PEM certificate'):
+        tls_pins([{'name': 'bad', 'chain_content': 'junk'}])

@@ -97,7 +97,8 @@ def test_deployed_policy_delivers_to_what_was_probed(probed):
     assert verdicts['pinned.test']['reason'] == 'every endpoint passes'
     # mixed.test: the TLS MX passes, the plain one would defer: delivers, degraded
     mixed = verdicts['mixed.test']
-    assert mixed['delivers'] is True and mixed['degraded'] is True
+    assert mixed['delivers'] is True and mixed['degraded'] is True and mixed['status'] == 'degraded'
+    assert verdicts['secure.test']['status'] == 'delivers'
     assert 'plain.mixed.test[127.0.0.6]' in mixed['reason'] and 'STARTTLS not offered' in mixed['reason']
 
 
@@ -114,6 +115,7 @@ def test_a_changed_key_is_caught_per_endpoint(probed):
         endpoint['fingerprints']['pubkey']['sha256'] = PIN_B
         endpoint['fingerprints']['cert']['sha256'] = PIN_B
     assert judge(entries, [swapped])[0]['delivers'] is False
+    assert judge(entries, [swapped])[0]['status'] == 'fails'
     # a certificate pin matches too
     cert_pins = [{'destination': 'pinned.test', 'level': 'fingerprint',
                   'fingerprints': [e['fingerprints']['cert']['sha256'] for e in r['pinned.test']['endpoints']]}]
@@ -138,7 +140,7 @@ def test_levels_are_judged_as_postfix_would(probed):
     assert v[1]['delivers'] is False and 'match none of other.test' in v[1]['reason']
     assert v[2]['delivers'] is True
     assert v[3]['delivers'] is True and v[3]['degraded'] is False and 'delivered in clear at level may' in v[3]['reason']
-    assert v[4]['delivers'] is None and 'not judged' in v[4]['reason']
+    assert v[4]['delivers'] is None and 'not judged' in v[4]['reason'] and v[4]['status'] == 'unknown'
     assert v[5]['delivers'] is None and v[5]['reason'] == 'parent-domain entry: not probed'
     assert v[6]['delivers'] is None and v[6]['reason'] == 'not probed'
     assert v[7]['delivers'] is False and 'NXDOMAIN' in v[7]['reason']
