@@ -85,8 +85,8 @@ def decide(probe_results, explicit=None, fleet=None, digest='sha256'):
     for domain in sorted(pins_by_domain):
         entry = {'destination': domain, 'level': 'fingerprint', 'fingerprints': pins_by_domain[domain]}
         key, dummy = validate_entry(entry, digest, 'fleet self-pin for %s' % domain)
-        reason = 'fleet self-pin: public keys of %s (%d pin(s))' % (', '.join(hosts_by_domain[domain]),
-                                                                     len(pins_by_domain[domain]))
+        reason = 'fleet self-pin: public keys of %s (%d pin(s))' % (
+            ', '.join(hosts_by_domain[domain]), len(pins_by_domain[domain]))
         chosen[key] = (entry, 'fleet', reason)
 
     seen = {}
@@ -185,8 +185,8 @@ def _endpoint_verdict(entry, nexthop_name, endpoint, digest):
     patterns = _patterns(entry, nexthop_name, endpoint['hostname'])
     names = _cert_names(endpoint['certificate'])
     if not match_names(names, patterns):
-        return False, '%s: certificate names %s match none of %s' % (where, ', '.join(names) or 'none',
-                                                                   ', '.join(patterns))
+        return False, '%s: certificate names %s match none of %s' % (
+            where, ', '.join(names) or 'none', ', '.join(patterns))
     return True, '%s: chain verifies and names match' % where
 
 

@@ -157,6 +157,6 @@ def test_policy_text_round_trip():
         {'destination': '[mx.b.test]:25', 'level': 'secure', 'match': ['nexthop:dot-nexthop'], 'protocols': '>=TLSv1.2'},
         {'destination': 'c.test', 'level': 'encrypt'},
     ]
-    assert [validate_entry(e)[1] for e in entries] == [line for line in text.splitlines()[2:]]
+    assert [validate_entry(e)[1] for e in entries] == text.splitlines()[2:]
     with pytest.raises(MailTLSError, match=r"policy map line 2: attribute 'tafile' is not name=value"):
         parse_policy_text('a.test encrypt\nb.test secure tafile\n')

@@ -1,0 +1,43 @@
+"""Print what `make demo` did: each host's decided policy, the verify verdicts, and how each test message went.
+
+Usage: demo-summary.py RESULTS_DIR   (the fleet scenario's lab_results)
+"""
+import glob
+import json
+import os
+import sys
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def main(results):
+    harden = os.path.join(results, 'harden-latest.json')
+    verify = os.path.join(results, 'verify-latest.json')
+    if not os.path.exists(harden):
+        sys.exit('demo: no results in %s (did the converge run?)' % results)
+    print('\n=== policy decided by mailtls.postfix.harden (destination, level, source: reason)')
+    for host, decisions in sorted(load(harden).items()):
+        print(host)
+        for d in decisions:
+            note = '' if d['written'] else ' [not written]'
+            print('  %-14s %-12s %-9s %s%s' % (d['destination'], d['level'], d['source'], d['reason'], note))
+    if os.path.exists(verify):
+        print('\n=== mailtls.postfix.verify, last run (status, destination, level: reason)')
+        for host, verdicts in sorted(load(verify).items()):
+            print(host)
+            for v in verdicts:
+                print('  %-9s %-14s %-12s %s' % (v['status'].upper(), v['destination'], v['level'], v['reason']))
+    print('\n=== test messages (token, status, dsn, relay, TLS as the sender logged it)')
+    for path in sorted(glob.glob(os.path.join(results, 'delivery-*.txt'))):
+        print(os.path.basename(path)[len('delivery-'):-len('.txt')])
+        with open(path) as f:
+            for line in f:
+                print('  ' + line.rstrip())
+    print('\nFiles: %s' % results)
+
+
+if __name__ == '__main__':
+    main(sys.argv[1])
