@@ -140,7 +140,8 @@ def _cert_names(certificate):
     return [part[3:].lower() for part in (certificate.get('subject') or '').split(',') if part.upper().startswith('CN=')]
 
 
-def _patterns(entry, nexthop_name, mx_hostname):
+def match_patterns(entry, nexthop_name, mx_hostname):
+    """The names a verify/secure entry compares for one MX host (nexthop, dot-nexthop, hostname written out)."""
     words = []
     for part in entry.get('match') or ([] if entry['level'] == 'fingerprint' else
                                        (['hostname'] if entry['level'] == 'verify' else ['nexthop', 'dot-nexthop'])):
@@ -182,7 +183,7 @@ def _endpoint_verdict(entry, nexthop_name, endpoint, digest):
     # verify, secure
     if not endpoint.get('chain_verified'):
         return False, '%s: chain does not verify (%s)' % (where, endpoint.get('verify_error') or 'untrusted')
-    patterns = _patterns(entry, nexthop_name, endpoint['hostname'])
+    patterns = match_patterns(entry, nexthop_name, endpoint['hostname'])
     names = _cert_names(endpoint['certificate'])
     if not match_names(names, patterns):
         return False, '%s: certificate names %s match none of %s' % (
@@ -236,4 +237,4 @@ def judge(entries, probe_results, digest='sha256'):
     return verdicts
 
 
-__all__ = ['NOT_WRITTEN', 'STATUS', 'decide', 'judge', 'parse_policy_text']
+__all__ = ['NOT_WRITTEN', 'STATUS', 'decide', 'judge', 'match_patterns', 'parse_policy_text']

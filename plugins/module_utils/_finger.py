@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailtls.postfix contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""posttls-finger as a judge of policy entries, per endpoint. Private to mailtls.postfix.
+
+posttls-finger is Postfix's own TLS client code. For a domain it connects to
+the first MX only, so each endpoint is asked on its own as ``[address]:port``,
+with the entry's match patterns written out as names (``nexthop`` becomes the
+destination domain, ``hostname`` the MX host name), which is what the SMTP
+client compares when it delivers to that MX. It exits 0 whatever happens: the
+verdict is the "... TLS connection established to ..." line it prints.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.mailtls.postfix.plugins.module_utils._fleet import STATUS, judge, match_patterns
+
+FINGER_LEVELS = ('fingerprint', 'secure', 'verify')
+_TRUST = re.compile(r'\b(Verified|Trusted|Untrusted|Anonymous) TLS connection established to (\S+?)\[([^\]]+)\]:(\d+)')
+
+
+def finger_argv(binary, entry, nexthop_name, endpoint, ca_file=None, digest='sha256'):
+    """The posttls-finger command (an argv list, no shell) that judges one endpoint under one entry."""
+    level = entry['level']
+    if level not in FINGER_LEVELS:
+        raise ValueError('posttls-finger judges only %s' % ', '.join(FINGER_LEVELS))
+    argv = [binary, '-c', '-l', level]
+    if level == 'fingerprint':
+        argv += ['-d', digest]
+        matches = [str(p) for p in entry.get('fingerprints') or []]
+    else:
+        if ca_file:
+            argv += ['-F', ca_file]
+        matches = match_patterns(entry, nexthop_name, endpoint['hostname'])
+    address = endpoint['address']
+    argv.append('[%s]:%s' % (address, endpoint['port']))
+    return argv + matches
+
+
+def parse_finger(output, address, port):
+    """(trust word or None, the line) for the session with address:port in posttls-finger's output."""
+    found, line = None, ''
+    for text in (output or '').splitlines():
+        m = _TRUST.search(text)
+        if m and m.group(3) == address and m.group(4) == str(port):
+            found, line = m.group(1), text.split('posttls-finger: ', 1)[-1].strip()
+    return found, line
+
+
+def check(entries, probe_results, digest='sha256', levels=FINGER_LEVELS, ca_file=None, finger=None,
+          expiry_warn_days=21):
+    """Judge the entries at ``levels`` against what the probe saw, and with posttls-finger when ``finger`` is given.
+
+    ``finger``: a callable taking an argv list and returning posttls-finger's output, or None.
+    With posttls-finger, its verdict decides (it is Postfix's own code); the module's verdict is kept
+    beside it and ``agree`` says whether they match.
+    Returns ``{'checks': [...], 'failing': [...], 'expiring': [...], 'disagreements': [...]}``.
+    """
+    selected = [e for e in entries if e.get('level') in levels]
+    verdicts = judge(selected, probe_results, digest)
+    by_key = dict((r['key'], r) for r in probe_results or [])
+    failing, expiring, disagreements = [], [], []
+    for entry, verdict in zip(selected, verdicts):
+        key = verdict['destination']
+        nexthop_name = key[1:key.index(']')] if key.startswith('[') else key
+        result = by_key.get(key) or {'endpoints': []}
+        verdict['judge'] = 'mx_tls_info'
+        if finger is not None and entry['level'] in FINGER_LEVELS and result['endpoints']:
+            verdict['judge'] = 'posttls-finger'
+            for endpoint, seen in zip(result['endpoints'], verdict['endpoints']):
+                argv = finger_argv(finger.binary, entry, nexthop_name, endpoint, ca_file, digest)
+                trust, line = parse_finger(finger(argv), endpoint['address'], endpoint['port'])
+                seen['finger'] = {'trust': trust, 'line': line or 'no TLS session'}
+                seen['finger_ok'] = trust == 'Verified'
+                seen['agree'] = seen['finger_ok'] == (seen['ok'] is True)
+                if not seen['agree']:
+                    disagreements.append({'destination': key, 'address': endpoint['address'],
+                                          'module': seen['reason'], 'posttls_finger': seen['finger']['line']})
+            oks = [e['finger_ok'] for e in verdict['endpoints']]
+            verdict['delivers'] = any(oks)
+            verdict['degraded'] = any(oks) and not all(oks)
+            verdict['status'] = STATUS[(verdict['delivers'], verdict['degraded'])]
+        if verdict['delivers'] is False or verdict['degraded']:
+            failing.append({'destination': key, 'level': verdict['level'], 'status': verdict['status'],
+                            'reason': verdict['reason']})
+        for endpoint in result['endpoints']:
+            cert = endpoint.get('certificate')
+            if cert and cert.get('days_remaining') is not None and cert['days_remaining'] < expiry_warn_days:
+                expiring.append({'destination': key, 'hostname': endpoint['hostname'], 'address': endpoint['address'],
+                                 'not_after': cert['not_after'], 'days_remaining': cert['days_remaining']})
+        verdicts_expiring = [x for x in expiring if x['destination'] == key]
+        verdict['expiring'] = verdicts_expiring
+    return {'checks': verdicts, 'failing': failing, 'expiring': expiring, 'disagreements': disagreements}
+
+
+__all__ = ['FINGER_LEVELS', 'check', 'finger_argv', 'parse_finger']
