@@ -17,7 +17,7 @@ description:
     M(mailtls.postfix.mx_tls_info) does) and says, per entry, whether Postfix would deliver under it now;
     the tls role runs it as its preflight before a new policy map is installed, the verify playbook to find
     drift and expiring certificates.
-  - Where C(posttls-finger) is installed it is the judge: every endpoint is asked on its own as
+  - Where C(posttls-finger) is installed it is the judge. Every endpoint is asked on its own as
     C([address]:port) at the entry's level with the entry's pins or match names, and its
     C(Verified TLS connection established) line decides (it exits 0 even on failure, so its output is read).
     The module's own verdict is returned beside it, with C(agree).

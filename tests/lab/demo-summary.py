@@ -26,10 +26,12 @@ def main(results):
             print('  %-14s %-12s %-9s %s%s' % (d['destination'], d['level'], d['source'], d['reason'], note))
     if os.path.exists(verify):
         print('\n=== mailtls.postfix.verify, last run (status, destination, level: reason)')
-        for host, verdicts in sorted(load(verify).items()):
-            print(host)
-            for v in verdicts:
+        for host, report in sorted(load(verify).items()):
+            print('%s (judge: %s)' % (host, report['judge']))
+            for v in report['checks']:
                 print('  %-9s %-14s %-12s %s' % (v['status'].upper(), v['destination'], v['level'], v['reason']))
+            for x in report['expiring']:
+                print('  EXPIRING  %-14s %s[%s] %s' % (x['destination'], x['hostname'], x['address'], x['not_after']))
     print('\n=== test messages (token, status, dsn, relay, TLS as the sender logged it)')
     for path in sorted(glob.glob(os.path.join(results, 'delivery-*.txt'))):
         print(os.path.basename(path)[len('delivery-'):-len('.txt')])
