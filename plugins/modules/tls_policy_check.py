@@ -242,7 +242,10 @@ def main():
             entry = parse_map_line(line)
             entry['destination'] = key
             entries.append(entry)
-        probe_keys = [e['destination'] for e in entries if not e['destination'].startswith('.')]
+        probe_keys = []  # each destination once, however many entries name it
+        for e in entries:
+            if not e['destination'].startswith('.') and e['destination'] not in probe_keys:
+                probe_keys.append(e['destination'])
         results = []
         if probe_keys:
             nexthops = parse_destinations(probe_keys)

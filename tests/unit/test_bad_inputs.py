@@ -1,0 +1,203 @@
+"""Every row of docs/bad-inputs.md, run: the input goes in, the documented error comes out.
+
+The table below is the source of docs/bad-inputs.md; test_doc_is_in_step fails when they differ
+(regenerate with: MAILTLS_WRITE_DOCS=1 python -m pytest tests/unit/test_bad_inputs.py).
+The role's rows are proven by Molecule scenarios; test_role_rows_have_scenarios checks that each
+named case exists there.
+"""
+import os
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from cryptography.hazmat.primitives import serialization
+
+from ansible_collections.mailtls.postfix.plugins.filter.tls_pins import tls_pins
+from ansible_collections.mailtls.postfix.plugins.module_utils._chainfile import check_chain
+from ansible_collections.mailtls.postfix.plugins.module_utils._dns import parse_nameserver
+from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._fleet import decide, parse_policy_text
+from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import parse_destinations
+from ansible_collections.mailtls.postfix.plugins.module_utils._policy import build, entries_lines, map_text_lines, validate_entry
+from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import plan
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+DOC = os.path.join(TOP, 'docs', 'bad-inputs.md')
+PIN = ':'.join(['AB'] * 32)
+PIN_SHA1 = ':'.join(['AB'] * 20)
+
+
+def entry(**kw):
+    return lambda: validate_entry(dict(kw), 'sha256', 'postfix_tls_policies[0]')
+
+
+def duplicates():
+    lines = entries_lines([{'destination': 'a.example', 'level': 'encrypt'},
+                           {'destination': 'A.example', 'level': 'may'}], 'sha256', 'entries')
+    build([lines])
+
+
+def chain(kind):
+    def run(pki):
+        ca = pki.issue('Bad Inputs CA', ca=True, days=(-10, 3650))
+        leaf = pki.issue('mx.example.com', ['mx.example.com'], issuer=ca)
+        other = pki.issue('other.example.com', ['other.example.com'], issuer=ca)
+        old = pki.issue('old.example.com', ['old.example.com'], issuer=ca, days=(-100, -1))
+        key = leaf.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                     serialization.NoEncryption()).decode()
+        old_key = old.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()).decode()
+        cases = {
+            'mismatch': (key, other.pem.decode()),
+            'expired': (old_key, old.pem.decode()),
+            'key not PEM': ('not a key', leaf.pem.decode()),
+            'chain not PEM': (key, 'hello'),
+            'garbled PEM': (key, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'),
+        }
+        check_chain('rsa', *cases[kind])
+    run.needs_pki = True
+    return run
+
+
+# (area, bad input, call, the error the user gets: a part of the message)
+CASES = [
+    ('policy entry', 'fingerprint with a letter that is not hex', entry(destination='a.example', level='fingerprint', fingerprints=['AB:CD:XY']),
+     "'AB:CD:XY' is not hex digits in pairs joined by colons"),
+    ('policy entry', 'fingerprint with an odd hex group', entry(destination='a.example', level='fingerprint', fingerprints=['ABC:D']),
+     "'ABC:D' is not hex digits in pairs joined by colons"),
+    ('policy entry', 'sha1 fingerprint where the digest is sha256', entry(destination='a.example', level='fingerprint', fingerprints=[PIN_SHA1]),
+     'has 20 bytes; a sha256 fingerprint has 32 (smtp_tls_fingerprint_digest)'),
+    ('policy entry', 'fingerprint level without fingerprints', entry(destination='a.example', level='fingerprint'),
+     'level fingerprint needs at least one fingerprint'),
+    ('policy entry', 'unknown level', entry(destination='a.example', level='strict'),
+     "level 'strict' is not one of none, may, encrypt, dane, dane-only, fingerprint, verify, secure"),
+    ('policy entry', 'level missing', entry(destination='a.example'), 'level None is not one of'),
+    ('policy entry', 'destination missing', entry(level='may'), 'destination is missing'),
+    ('policy entry', 'unknown attribute', entry(destination='a.example', level='may', colour='red'), 'unknown attribute(s) colour'),
+    ('policy entry', 'match at level encrypt', entry(destination='a.example', level='encrypt', match='nexthop'),
+     'match not allowed at level encrypt'),
+    ('policy entry', 'fingerprints at level secure', entry(destination='a.example', level='secure', fingerprints=[PIN]),
+     'fingerprints not allowed at level secure'),
+    ('policy entry', 'protocols at level none', entry(destination='a.example', level='none', protocols='>=TLSv1.2'),
+     'protocols not allowed at level none (allowed: none)'),
+    ('policy entry', 'space in a destination', entry(destination='a.example encrypt', level='may'), 'contains whitespace or a comma'),
+    ('policy entry', 'comma in a destination', entry(destination='a.example,evil.example', level='may'), 'contains whitespace or a comma'),
+    ('policy entry', 'line break in a destination (a second entry smuggled in)', entry(destination='a.example\nevil.example none', level='may'),
+     'contains whitespace or a comma'),
+    ('policy entry', 'line break in a match value', entry(destination='a.example', level='secure', match='nexthop\nevil.example none'),
+     'contains whitespace, a comma or a line break'),
+    ('policy entry', 'comma inside a fingerprint value', entry(destination='a.example', level='fingerprint', fingerprints=[PIN + ',' + PIN]),
+     'contains whitespace, a comma or a line break'),
+    ('policy entry', 'trailing space in a fingerprint', entry(destination='a.example', level='fingerprint', fingerprints=[PIN + ' ']),
+     'contains whitespace, a comma or a line break'),
+    ('policy entry', 'unknown TLS protocol', entry(destination='a.example', level='encrypt', protocols='TLSv1.4'),
+     "'TLSv1.4' is not a TLS protocol"),
+    ('policy entry', 'unknown cipher grade', entry(destination='a.example', level='encrypt', ciphers='strong'),
+     "ciphers 'strong' is not a cipher grade"),
+    ('policy entry', 'relative tafile', entry(destination='a.example', level='secure', tafile='ta.pem'),
+     "tafile 'ta.pem' is not an absolute path"),
+    ('policy entry', 'port without brackets', entry(destination='mx.example:25', level='may'), 'a port needs brackets, as in [host]:port'),
+    ('policy entry', 'port out of range', entry(destination='[mx.example]:99999', level='may'), "port '99999' is not a number from 1 to 65535"),
+    ('policy entry', 'port 0', entry(destination='[mx.example]:0', level='may'), "port '0' is not a number from 1 to 65535"),
+    ('policy entry', 'IPv6 address without brackets', entry(destination='2001:db8::1', level='may'), 'a port needs brackets'),
+    ('policy entry', 'IPv6 next hop with the port inside the brackets', entry(destination='[2001:db8::1:25', level='may'),
+     'is not of the form [host] or [host]:port'),
+    ('policy entry', 'IPv4 address without brackets', entry(destination='192.0.2.1', level='may'), 'an IP address needs brackets, as in [192.0.2.1]'),
+    ('policy entry', 'internationalised name with a character no host name may hold', entry(destination='bücher_.example', level='may'),
+     "'bücher_.example' is not a valid domain name (bad label 'xn--bcher_-3ya')"),
+    ('policy entry', 'internationalised label longer than 63 octets once encoded', entry(destination='ü' * 70 + '.example', level='may'),
+     'is not a valid domain name (encoding with'),
+    ('policy entry', 'empty label in a domain', entry(destination='a..example', level='may'), 'is not a valid domain name'),
+    ('policy map', 'the same destination twice (case differs)', duplicates,
+     'entries[1] (a.example): duplicate destination, also at entries[0]'),
+    ('policy file', 'indented line (Postfix would join it to the line above)',
+     lambda: map_text_lines('a.example encrypt\n  b.example encrypt\n', 'sha256', 'src'),
+     'src line 2 starts with whitespace: Postfix would read it as the continuation'),
+    ('policy file', 'attribute without a value', lambda: parse_policy_text('a.example encrypt\nb.example encrypt protocols\n'),
+     "policy map line 2: attribute 'protocols' is not name=value"),
+    ('mx_tls_info', 'empty destination list', lambda: parse_destinations([]),
+     'destinations: the list is empty; give at least one domain or [host]:port'),
+    ('mx_tls_info', 'the same destination twice', lambda: parse_destinations(['a.example', 'A.EXAMPLE']),
+     "destinations[1]: 'A.EXAMPLE' is the same destination as destinations[0]"),
+    ('mx_tls_info', 'parent-domain pattern as a destination to probe', lambda: parse_destinations(['.example.com']),
+     'is a parent-domain pattern, not a destination to probe'),
+    ('mx_tls_info', 'nameserver that is not an address', lambda: parse_nameserver('dns.example'), "nameservers: 'dns.example' is not an IP address"),
+    ('tls_chain_file', 'key and certificate that do not match', chain('mismatch'), 'the private key does not match the first certificate'),
+    ('tls_chain_file', 'expired certificate', chain('expired'), 'expired on'),
+    ('tls_chain_file', 'key that is not PEM', chain('key not PEM'), 'the key is not a PEM private key'),
+    ('tls_chain_file', 'chain that is not PEM', chain('chain not PEM'), 'the chain holds no PEM certificate'),
+    ('tls_chain_file', 'damaged PEM certificate', chain('garbled PEM'), 'certificate 1 of the chain cannot be read'),
+    ('postconf', 'line break in a value', lambda: plan({}, {}, {'smtpd_banner': ''}, parameters={'smtpd_banner': 'a\nrelayhost = evil'}),
+     'smtpd_banner: the value contains a line break'),
+    ('postconf', 'parameter name postconf -d does not know', lambda: plan({}, {}, {'smtpd_banner': ''}, parameters={'smtpd_bannr': 'x'}),
+     'smtpd_bannr'),
+    ('harden (decide)', 'explicit entry given twice', lambda: decide([], [{'destination': 'a.example', 'level': 'encrypt'},
+                                                                          {'destination': 'a.example', 'level': 'may'}]),
+     'explicit policy 1 (a.example): duplicate destination, already given by explicit policy 0'),
+    ('harden (decide)', 'fleet host with domains but no certificate', lambda: decide([], [], [{'host': 'mx9', 'domains': ['x.example'], 'pins': []}]),
+     'fleet host mx9 serves x.example but has no certificate to pin'),
+    ('harden (tls_pins)', 'certificate entry with neither chain_content nor chain_src', lambda: tls_pins([{'name': 'rsa', 'key_src': '/k'}]),
+     'certificates[0] (rsa) has neither chain_content nor chain_src'),
+    ('harden (tls_pins)', 'chain_src that does not exist', lambda: tls_pins([{'name': 'rsa', 'chain_src': '/nonexistent/chain.pem'}]),
+     'chain_src /nonexistent/chain.pem cannot be read: No such file or directory'),
+]
+
+# The role's rows: (bad input, error, the Molecule scenario and the case that proves it)
+ROLE_CASES = [
+    ('parameter value smtpd rejects (smtpd_tls_security_level: sometimes)',
+     'Trial start of smtpd with the new configuration failed: smtpd exits at startup ... fatal: Invalid TLS level "sometimes" '
+     '(the previous configuration was restored; Postfix keeps running on it)', 'rollback', 'invalid-value'),
+    ('certificate that cannot be read',
+     "certificate '/etc/postfix/tls/rsa.pem': certificate 1 of the chain cannot be read (...) (the previous configuration was restored ...)",
+     'rollback', 'unreadable-certificate'),
+    ('map type this Postfix cannot build (postfix_tls_policy_map_type: cdb)',
+     'postmap cdb:/etc/postfix/tls_policy failed (rc=1): postmap: fatal: unsupported dictionary type: cdb ... (the previous configuration was restored ...)',
+     'rollback', 'failing-postmap'),
+    ('main.cf that postfix check rejects (daemon_directory: /nonexistent)',
+     'postfix check fails (status 1): fatal: chdir(/nonexistent): No such file or directory (the previous configuration was restored ...)',
+     'rollback', 'failing-postfix-check'),
+    ('pin that does not match the destination',
+     'preflight: 1 policy entry would defer mail (judge: posttls-finger): alpha.test / fingerprint / fails / '
+     'mx.alpha.test[...]:25: no pin matches (...). Nothing was changed.', 'fleet', 'Preflight - a wrong pin stops the role'),
+]
+
+
+def _ids():
+    return ['%s: %s' % (c[0], c[1]) for c in CASES]
+
+
+@pytest.mark.parametrize('area, bad, call, message', CASES, ids=_ids())
+def test_bad_input_gives_the_documented_error(pki, area, bad, call, message):
+    with pytest.raises((MailTLSError, AnsibleFilterError)) as err:
+        call(pki) if getattr(call, 'needs_pki', False) else call()
+    assert message in str(err.value)
+
+
+def render():
+    out = ['# Bad inputs and the errors they give', '',
+           'Every row is a test: the unit rows run in `tests/unit/test_bad_inputs.py` (this file is generated',
+           'from its table, and a test fails when they differ); the role rows run in the Molecule scenario named.',
+           'Nothing is written when a module refuses its input; when the role fails after writing, it puts',
+           'every file back and Postfix keeps running on the previous configuration.', '',
+           '| # | where | bad input | error (part of the message) |', '| --- | --- | --- | --- |']
+    for i, (area, bad, dummy, message) in enumerate(CASES, 1):
+        out.append('| %d | %s | %s | `%s` |' % (i, area, bad.replace('|', '\\|'), message.replace('|', '\\|')))
+    out += ['', '## The role (Molecule)', '', '| # | bad input | error | scenario: case |', '| --- | --- | --- | --- |']
+    for i, (bad, message, scenario, case) in enumerate(ROLE_CASES, len(CASES) + 1):
+        out.append('| %d | %s | `%s` | `%s`: %s |' % (i, bad, message.replace('|', '\\|'), scenario, case))
+    return '\n'.join(out) + '\n'
+
+
+def test_doc_is_in_step():
+    text = render()
+    if os.environ.get('MAILTLS_WRITE_DOCS'):
+        with open(DOC, 'w') as f:
+            f.write(text)
+    with open(DOC) as f:
+        assert f.read() == text, 'docs/bad-inputs.md differs from the table in this test (MAILTLS_WRITE_DOCS=1 regenerates it)'
+    assert len(CASES) + len(ROLE_CASES) >= 30
+
+
+def test_role_rows_have_scenarios():
+    for dummy, dummy2, scenario, case in ROLE_CASES:
+        with open(os.path.join(TOP, 'extensions', 'molecule', scenario, 'verify.yml')) as f:
+            assert case in f.read(), '%s: no case %r' % (scenario, case)
