@@ -26,8 +26,40 @@ stage() {
 stage sanity bash tests/sanity/run.sh
 stage units python -m pytest tests/unit
 stage lint ansible-lint --offline --profile production
+# Molecule scenarios run MOLECULE_JOBS at a time (default 2): their containers
+# mostly wait on each other, so two scenarios share the machine well. Each
+# scenario's output goes to its own log, printed whole when it ends.
+jobs=${MOLECULE_JOBS:-2}
+logs=.cache/test-logs
+mkdir -p "$logs"
+declare -A pid_of t0_of
+finish() {  # $1: scenario; prints its log and records the result
+    local s=$1 rc=0
+    wait "${pid_of[$s]}" || rc=$?
+    echo
+    echo "=== molecule:$s (log $logs/molecule-$s.log)"
+    sed 's/\x1b\[[0-9;]*m//g' "$logs/molecule-$s.log"
+    names+=("molecule:$s") results+=("$rc") times+=("$(($(date +%s) - t0_of[$s]))")
+    echo "=== molecule:$s: $([ $rc -eq 0 ] && echo passed || echo "FAILED (exit $rc)") in $(($(date +%s) - t0_of[$s])) s"
+    unset "pid_of[$s]"
+}
 for s in "${scenarios[@]}"; do
-    stage "molecule:$s" molecule test -s "$s"
+    while [ "${#pid_of[@]}" -ge "$jobs" ]; do
+        sleep 2
+        for r in "${!pid_of[@]}"; do
+            kill -0 "${pid_of[$r]}" 2>/dev/null || finish "$r"
+        done
+    done
+    echo "=== molecule:$s: started (molecule test -s $s)"
+    t0_of[$s]=$(date +%s)
+    molecule test -s "$s" > "$logs/molecule-$s.log" 2>&1 &
+    pid_of[$s]=$!
+done
+while [ "${#pid_of[@]}" -gt 0 ]; do
+    sleep 2
+    for r in "${!pid_of[@]}"; do
+        kill -0 "${pid_of[$r]}" 2>/dev/null || finish "$r"
+    done
 done
 
 passed=0 failed=0
