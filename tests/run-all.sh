@@ -32,7 +32,7 @@ stage lint ansible-lint --offline --profile production
 jobs=${MOLECULE_JOBS:-2}
 logs=.cache/test-logs
 mkdir -p "$logs"
-declare -A pid_of t0_of
+declare -A pid_of=() t0_of=()
 finish() {  # $1: scenario; prints its log and records the result
     local s=$1 rc=0
     wait "${pid_of[$s]}" || rc=$?
@@ -61,6 +61,12 @@ while [ "${#pid_of[@]}" -gt 0 ]; do
         kill -0 "${pid_of[$r]}" 2>/dev/null || finish "$r"
     done
 done
+
+# every requested scenario must have a result (a broken loop must not look like a pass)
+if [ "${#names[@]}" -ne $((3 + ${#scenarios[@]})) ]; then
+    echo "run-all: ${#names[@]} stages have results, $((3 + ${#scenarios[@]})) were asked for"
+    names+=("run-all") results+=(1) times+=(0)
+fi
 
 passed=0 failed=0
 echo
