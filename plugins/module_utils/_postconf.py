@@ -208,5 +208,15 @@ def warnings_of(stderr):
     return [line.strip() for line in stderr.splitlines() if 'warning:' in line]
 
 
-__all__ = ['MASTER_FIELDS', 'SERVICE_TYPES', 'Plan', 'normalize', 'parse_master', 'parse_parameters', 'plan',
+def effective_digest(module):
+    """The local Postfix's effective smtp_tls_fingerprint_digest (postconf -xh), or None without Postfix."""
+    postconf = module.get_bin_path('postconf')
+    if not postconf:
+        return None
+    rc, out, dummy = module.run_command([postconf, '-xh', 'smtp_tls_fingerprint_digest'])
+    value = out.strip().lower()
+    return value if rc == 0 and value in ('sha256', 'sha1', 'md5') else None
+
+
+__all__ = ['MASTER_FIELDS', 'SERVICE_TYPES', 'Plan', 'effective_digest', 'normalize', 'parse_master', 'parse_parameters', 'plan',
            'split_command', 'warnings_of']

@@ -232,16 +232,7 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._dns import (
 )
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import Prober, parse_destinations
-
-
-def postfix_digest(module):
-    """The local Postfix's effective smtp_tls_fingerprint_digest, or None without Postfix."""
-    postconf = module.get_bin_path('postconf')
-    if not postconf:
-        return None
-    rc, out, dummy = module.run_command([postconf, '-xh', 'smtp_tls_fingerprint_digest'])
-    value = out.strip().lower()
-    return value if rc == 0 and value in ('sha256', 'sha1', 'md5') else None
+from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import effective_digest
 
 
 def main():
@@ -281,7 +272,7 @@ def main():
             module.fail_json(msg=missing_required_lib('dnspython', reason='for MX lookups and nameservers'),
                              exception=DNSPYTHON_IMPORT_ERROR)
         resolver = Resolver(p['nameservers'], p['timeout'], p['address_family'])
-        digest = p['digest'] or postfix_digest(module) or 'sha256'
+        digest = p['digest'] or effective_digest(module) or 'sha256'
         prober = Prober(
             resolver, port=p['port'], timeout=p['timeout'], concurrency=p['concurrency'],
             ehlo_name=p['ehlo_name'] or socket.getfqdn(), ca_file=p['ca_file'], ca_path=p['ca_path'],

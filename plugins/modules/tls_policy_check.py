@@ -180,6 +180,7 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._errors import Mai
 from ansible_collections.mailtls.postfix.plugins.module_utils._finger import check
 from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import Prober, parse_destinations
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import parse_map_line, policy_key, validate_entry
+from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import effective_digest
 
 
 class Finger:
@@ -220,13 +221,7 @@ def main():
         module.fail_json(msg='concurrency: %r is not a number from 1 to 1024' % p['concurrency'])
     if p['expiry_warn_days'] < 0:
         module.fail_json(msg='expiry_warn_days: %r is negative' % p['expiry_warn_days'])
-    digest = p['digest']
-    if digest is None:
-        postconf = module.get_bin_path('postconf')
-        if postconf:
-            dummy, out, dummy2 = module.run_command([postconf, '-xh', 'smtp_tls_fingerprint_digest'])
-            digest = out.strip().lower() if out.strip().lower() in ('sha256', 'sha1', 'md5') else None
-        digest = digest or 'sha256'
+    digest = p['digest'] or effective_digest(module) or 'sha256'
     finger = None
     if p['posttls_finger'] != 'never':
         binary = module.get_bin_path('posttls-finger', required=p['posttls_finger'] == 'always')
