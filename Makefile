@@ -22,14 +22,14 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
 export ANSIBLE_FORCE_COLOR := 0
 export PATH := $(VENV)/bin:$(PATH)
 
-.PHONY: help setup system-packages venv lab get-pip test units sanity lint \
+.PHONY: help setup system-packages venv lab get-pip test units sanity lint docs \
         molecule demo demo-down build constraints clean bench-probe bench-policy
 
 help:
 	@echo "make test                   run every test (sanity, units, lint, molecule scenarios)"
 	@echo "make demo                   bring up the fleet lab, harden it, send mail, print a summary; make demo-down removes it"
-	@echo "make setup                  create .venv, install podman/runc/debootstrap, build lab images"
-	@echo "make sanity | units | lint  one kind of test"
+	@echo "make setup                  create .venv, install podman/runc/debootstrap/chromium, build lab images"
+	@echo "make sanity | units | lint | docs   one kind of test"
 	@echo "make molecule SCENARIO=smoke   one Molecule scenario (molecule test)"
 	@echo "make build                  build the collection tarball"
 	@echo "make bench-probe | bench-policy   benchmarks (print figures, see docs/benchmarks.md)"
@@ -37,7 +37,7 @@ help:
 setup: system-packages venv get-pip lab
 
 system-packages:
-	@missing=""; for c in podman runc debootstrap git shellcheck; do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	@missing=""; for c in podman runc debootstrap git shellcheck chromium; do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "setup: installing$$missing with apt"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
@@ -70,6 +70,9 @@ sanity: venv get-pip
 
 lint: venv lab
 	ansible-lint --offline --profile production
+
+docs: venv lab
+	bash tests/check-docs.sh
 
 molecule: setup
 	molecule test -s $(SCENARIO)

@@ -26,6 +26,7 @@ stage() {
 stage sanity bash tests/sanity/run.sh
 stage units python -m pytest tests/unit
 stage lint ansible-lint --offline --profile production
+stage docs bash tests/check-docs.sh
 # Molecule scenarios run MOLECULE_JOBS at a time (default 2): their containers
 # mostly wait on each other, so two scenarios share the machine well. Each
 # scenario's output goes to its own log, printed whole when it ends.
@@ -63,8 +64,8 @@ while [ "${#pid_of[@]}" -gt 0 ]; do
 done
 
 # every requested scenario must have a result (a broken loop must not look like a pass)
-if [ "${#names[@]}" -ne $((3 + ${#scenarios[@]})) ]; then
-    echo "run-all: ${#names[@]} stages have results, $((3 + ${#scenarios[@]})) were asked for"
+if [ "${#names[@]}" -ne $((4 + ${#scenarios[@]})) ]; then
+    echo "run-all: ${#names[@]} stages have results, $((4 + ${#scenarios[@]})) were asked for"
     names+=("run-all") results+=(1) times+=(0)
 fi
 

@@ -51,7 +51,9 @@ _value:
     pubkey: {description: Digest of the DER SubjectPublicKeyInfo (upper-case hex pairs joined by colons)., type: str}
     cert: {description: Digest of the DER certificate., type: str}
     subject: {description: The certificate subject., type: str}
-    not_after: {description: Expiry (UTC, ISO 8601)., type: str}
+    not_after:
+      description: Expiry (UTC, ISO 8601).
+      type: str
 """
 
 import os

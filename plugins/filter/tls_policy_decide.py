@@ -57,7 +57,10 @@ _value:
   description: The policy and why each entry is what it is.
   type: dict
   contains:
-    policies: {description: Entries for C(postfix_tls_policies), sorted by destination., type: list, elements: dict}
+    policies:
+      description: Entries for C(postfix_tls_policies), sorted by destination.
+      type: list
+      elements: dict
     decisions:
       description: One item per destination with C(destination), C(level), C(source) (probe, fleet, explicit),
         C(written) and C(reason).

@@ -43,8 +43,11 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: One verdict per entry with C(destination), C(level), C(delivers) (true, false or null), C(degraded),
-    C(endpoints) (each C(hostname), C(address), C(port), C(ok), C(reason)) and C(reason).
+  description:
+    - One verdict per entry with C(destination), C(level), C(delivers) (true, false or null), C(degraded),
+      C(endpoints) and C(reason).
+    - "Each endpoint has C(hostname), C(address), C(port), C(ok), C(reason), and what was seen there: C(trust),
+      C(starttls), C(tls_version), C(key_type), C(key_bits), C(not_after), C(days_remaining), C(error)."
   type: list
   elements: dict
 """

@@ -191,6 +191,30 @@ def _endpoint_verdict(entry, nexthop_name, endpoint, digest):
     return True, '%s: chain verifies and names match' % where
 
 
+def pki_trust(endpoint):
+    """What the certificate proves without pins, in Postfix's words for a session.
+
+    ``verified``: the chain verifies and the names match the destination; ``trusted``: the chain
+    verifies, the names do not match; ``untrusted``: TLS, but the chain does not verify (self-signed,
+    unknown CA, expired); ``none``: no TLS session (no STARTTLS, or the probe failed before it).
+    """
+    if endpoint.get('certificate') is None:
+        return 'none'
+    if not endpoint.get('chain_verified'):
+        return 'untrusted'
+    return 'verified' if endpoint.get('name_verified') else 'trusted'
+
+
+def endpoint_facts(endpoint):
+    """The facts a posture report shows for one probed endpoint."""
+    cert = endpoint.get('certificate') or {}
+    tls = endpoint.get('tls') or {}
+    return {'starttls': endpoint.get('starttls'), 'trust': pki_trust(endpoint),
+            'tls_version': tls.get('version'), 'key_type': cert.get('key_type'), 'key_bits': cert.get('key_bits'),
+            'not_after': cert.get('not_after'), 'days_remaining': cert.get('days_remaining'),
+            'error': endpoint.get('error')}
+
+
 def judge(entries, probe_results, digest='sha256'):
     """For each deployed entry, whether Postfix would deliver under it to what the probe saw now.
 
@@ -222,8 +246,10 @@ def judge(entries, probe_results, digest='sha256'):
         for endpoint in result['endpoints']:
             ok, reason = _endpoint_verdict(entry, nexthop_name, endpoint, digest)
             oks.append(ok)
-            verdict['endpoints'].append({'hostname': endpoint['hostname'], 'address': endpoint['address'],
-                                         'port': endpoint['port'], 'ok': ok, 'reason': reason})
+            seen = {'hostname': endpoint['hostname'], 'address': endpoint['address'],
+                    'port': endpoint['port'], 'ok': ok, 'reason': reason}
+            seen.update(endpoint_facts(endpoint))
+            verdict['endpoints'].append(seen)
         if any(ok is True for ok in oks):
             verdict['delivers'] = True
             verdict['degraded'] = any(ok is False for ok in oks)
@@ -237,4 +263,5 @@ def judge(entries, probe_results, digest='sha256'):
     return verdicts
 
 
-__all__ = ['NOT_WRITTEN', 'STATUS', 'decide', 'judge', 'match_patterns', 'parse_policy_text']
+__all__ = ['NOT_WRITTEN', 'STATUS', 'decide', 'endpoint_facts', 'judge', 'match_patterns', 'parse_policy_text',
+           'pki_trust']

@@ -114,7 +114,11 @@ EXAMPLES = r"""
 
 RETURN = r"""
 checks:
-  description: One verdict per checked entry.
+  description:
+    - One verdict per checked entry.
+    - Each endpoint also carries what was seen there, for reports; C(trust) is what the certificate proves
+      without pins (V(verified) chain and names, V(trusted) chain only, V(untrusted) no chain, V(none) no TLS),
+      with C(starttls), C(tls_version), C(key_type), C(key_bits), C(not_after), C(days_remaining) and C(error).
   returned: always
   type: list
   elements: dict
@@ -130,7 +134,8 @@ checks:
       endpoints:
         - {hostname: mx1.example.com, address: 192.0.2.10, port: 25, ok: true, reason: "mx1.example.com[192.0.2.10]:25: public-key pin matches",
            finger: {trust: Verified, line: "Verified TLS connection established to 192.0.2.10[192.0.2.10]:25: TLSv1.3 ..."},
-           finger_ok: true, agree: true}
+           finger_ok: true, agree: true, starttls: true, trust: untrusted, tls_version: TLSv1.3, key_type: ECDSA,
+           key_bits: 256, not_after: "2027-03-01T00:00:00Z", days_remaining: 92, error: null}
 failing:
   description: Entries that fail or are degraded, with the reason.
   returned: always

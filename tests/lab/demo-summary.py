@@ -1,4 +1,5 @@
-"""Print what `make demo` did: each host's decided policy, the verify verdicts, and how each test message went.
+"""Print what `make demo` did: each host's decided policy, the verify verdicts, how each test message went,
+and the posture report's summary.
 
 Usage: demo-summary.py RESULTS_DIR   (the fleet scenario's lab_results)
 """
@@ -38,6 +39,13 @@ def main(results):
         with open(path) as f:
             for line in f:
                 print('  ' + line.rstrip())
+    report = os.path.join(results, 'report-latest.md')
+    if os.path.exists(report):
+        print('\n=== posture report (mailtls.postfix.report, the last step): summary and problems')
+        with open(report) as f:
+            text = f.read()
+        print(text.split('## Destinations')[0].rstrip())
+        print('\nReport: %s and %s' % (report, report[:-3] + '.html'))
     print('\nFiles: %s' % results)
 
 

@@ -1,0 +1,76 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailtls.postfix contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: tls_posture_report
+short_description: Render the mail TLS posture of a fleet as Markdown or one self-contained HTML page
+version_added: 0.1.0
+description:
+  - Takes the results of M(mailtls.postfix.tls_policy_check) per mail host and renders a report with summary
+    counts at the top, the problems listed, and one row per mail host, destination and MX endpoint with its TLS
+    version, key type, days to expiry, trust, the deployed level and whether delivery would succeed.
+  - Trust is what the certificate proves without pins. V(verified) means the chain verifies and the names
+    match the destination, V(trusted) that the chain verifies but the names do not match, V(untrusted) a TLS
+    session whose chain does not verify, V(none) no TLS session.
+  - The HTML page has its style inline and loads nothing. Problem rows are red (would not take mail) or amber
+    (degraded, expiring, mail in clear, not judged).
+author:
+  - mailtls.postfix developers (@mailtls)
+options:
+  _input:
+    description:
+      - Mapping of mail host name to that host's M(mailtls.postfix.tls_policy_check) result (its C(checks) list).
+      - An optional C(defaulted) list per host names the destinations checked at the host's
+        C(smtp_tls_security_level) because its policy map has no entry for them.
+    type: dict
+    required: true
+  format:
+    description: V(markdown), V(html), or V(data) for the report as a dictionary.
+    type: str
+    default: markdown
+    choices: [markdown, html, data]
+  warn_days:
+    description: Certificates that expire within this many days are marked.
+    type: int
+    default: 21
+  generated:
+    description: A time stamp to print in the report's heading.
+    type: str
+"""
+
+EXAMPLES = r"""
+- name: Write the posture report as HTML
+  ansible.builtin.copy:
+    dest: /srv/reports/posture.html
+    mode: "0644"
+    content: "{{ {'mx1': check_result} | mailtls.postfix.tls_posture_report('html', 21, now(utc=true).isoformat()) }}"
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+_value:
+  description: The report as Markdown or HTML text, or with V(data) a dictionary with C(summary), C(problems) and C(rows).
+  type: raw
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._report import build, render
+
+
+def tls_posture_report(hosts, format='markdown', warn_days=21, generated=None):  # pylint: disable=redefined-builtin
+    try:
+        return render(build(hosts, int(warn_days), generated), format)
+    except MailTLSError as e:
+        raise AnsibleFilterError(str(e))
+
+
+class FilterModule(object):
+    def filters(self):
+        return {'tls_posture_report': tls_posture_report}

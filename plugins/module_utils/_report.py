@@ -1,0 +1,252 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailtls.postfix contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Posture report: rows from tls_policy_check results, rendered as Markdown or one self-contained HTML page.
+
+Private to the mailtls.postfix collection; not a public API.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+
+from html import escape as _html_escape
+
+STATUS_WORDS = {'delivers': 'yes', 'degraded': 'yes, degraded', 'fails': 'no', 'unknown': 'unknown'}
+TRUST_ORDER = ('verified', 'trusted', 'untrusted', 'none')
+SEVERITY_ORDER = ('bad', 'warn', 'ok')
+
+
+def _row_severity(check, endpoint, warn_days):
+    """'bad', 'warn' or 'ok', and why, for one endpoint of one deployed entry."""
+    if endpoint is None:
+        return ('bad', check.get('reason') or 'no endpoint') if check.get('status') == 'fails' else \
+            ('warn', check.get('reason') or 'not judged')
+    if endpoint.get('ok') is False:
+        return 'bad', endpoint.get('reason') or 'fails'
+    days = endpoint.get('days_remaining')
+    if days is not None and days < 0:
+        return 'bad', 'certificate expired %d days ago' % -days
+    if days is not None and days < warn_days:
+        return 'warn', 'certificate expires in %d days' % days
+    if endpoint.get('ok') is None:
+        return 'warn', endpoint.get('reason') or 'not judged'
+    if endpoint.get('trust') == 'none':
+        return 'warn', 'mail goes in clear (%s)' % (endpoint.get('error') or 'no TLS')
+    return 'ok', endpoint.get('reason') or ''
+
+
+def build(hosts, warn_days=21, generated=None):
+    """The report as data: summary counts, problems and one row per host x destination x endpoint.
+
+    ``hosts``: mapping of mail host name to the return value of tls_policy_check (``checks``), with an
+    optional ``defaulted`` list: destinations checked at the host's smtp_tls_security_level because the
+    map has no entry for them.
+    """
+    if not isinstance(hosts, dict):
+        raise MailTLSError('report: expected a mapping of host name to tls_policy_check results, got %s'
+                           % type(hosts).__name__)
+    rows = []
+    for host in sorted(hosts):
+        data = hosts[host]
+        if not isinstance(data, dict) or not isinstance(data.get('checks'), list):
+            raise MailTLSError('report: %s has no tls_policy_check results (a dict with a checks list)' % host)
+        defaulted = data.get('defaulted') or []
+        for check in data['checks']:
+            base = {'host': host, 'destination': check.get('destination'), 'level': check.get('level'),
+                    'level_source': 'default' if check.get('destination') in defaulted else 'map',
+                    'status': check.get('status', 'unknown'),
+                    'delivery': STATUS_WORDS.get(check.get('status'), 'unknown')}
+            endpoints = check.get('endpoints') or []
+            if not endpoints:
+                severity, note = _row_severity(check, None, warn_days)
+                row = dict(base, endpoint='-', trust='none', tls_version=None, key=None, days_remaining=None,
+                           not_after=None, ok=None, severity=severity, note=note)
+                rows.append(row)
+                continue
+            for ep in endpoints:
+                severity, note = _row_severity(check, ep, warn_days)
+                key = None
+                if ep.get('key_type'):
+                    key = '%s %s' % (ep['key_type'], ep['key_bits']) if ep.get('key_bits') else ep['key_type']
+                rows.append(dict(base, endpoint='%s[%s]:%s' % (ep.get('hostname'), ep.get('address'), ep.get('port')),
+                                 trust=ep.get('trust') or 'none', tls_version=ep.get('tls_version'), key=key,
+                                 days_remaining=ep.get('days_remaining'), not_after=ep.get('not_after'),
+                                 ok=ep.get('ok'), severity=severity, note=note))
+    pairs = {}
+    for row in rows:
+        pairs[(row['host'], row['destination'])] = row['status']
+    summary = {
+        'hosts': len(hosts),
+        'destinations': len(pairs),
+        'endpoints': len([r for r in rows if r['endpoint'] != '-']),
+        'delivery': dict((s, list(pairs.values()).count(s)) for s in ('delivers', 'degraded', 'fails', 'unknown')),
+        'trust': dict((t, len([r for r in rows if r['endpoint'] != '-' and r['trust'] == t])) for t in TRUST_ORDER),
+        'levels': {},
+        'expiring': len([r for r in rows if r['days_remaining'] is not None and r['days_remaining'] < warn_days]),
+        'problems': len([r for r in rows if r['severity'] != 'ok']),
+    }
+    for (host, dest), status in sorted(pairs.items()):
+        level = [r['level'] for r in rows if r['host'] == host and r['destination'] == dest][0]
+        summary['levels'][level] = summary['levels'].get(level, 0) + 1
+    problems = [r for r in rows if r['severity'] != 'ok']
+    problems.sort(key=lambda r: (SEVERITY_ORDER.index(r['severity']), r['host'], r['destination']))
+    return {'generated': generated, 'warn_days': warn_days, 'summary': summary, 'problems': problems, 'rows': rows}
+
+
+COLUMNS = (('host', 'Mail host'), ('destination', 'Destination'), ('level', 'Level'), ('delivery', 'Delivers'),
+           ('endpoint', 'MX endpoint'), ('tls_version', 'TLS'), ('key', 'Key'), ('days_remaining', 'Days left'),
+           ('trust', 'Trust'), ('note', 'Note'))
+
+
+def _cell(row, name):
+    value = row.get(name)
+    if name == 'level' and row.get('level_source') == 'default':
+        return '%s (default)' % value
+    if value is None or value == '':
+        return '-'
+    return str(value)
+
+
+def _md(text):
+    return str(text).replace('\\', '\\\\').replace('|', '\\|').replace('\n', ' ')
+
+
+def _summary_lines(report):
+    s = report['summary']
+    return [
+        ('Mail hosts', s['hosts']),
+        ('Destinations (host x destination)', s['destinations']),
+        ('Deliver', s['delivery']['delivers']),
+        ('Deliver, some MX fail (degraded)', s['delivery']['degraded']),
+        ('Would not deliver', s['delivery']['fails']),
+        ('Not judged', s['delivery']['unknown']),
+        ('MX endpoints', s['endpoints']),
+        ('Trust: verified / trusted / untrusted / none', ' / '.join(str(s['trust'][t]) for t in TRUST_ORDER)),
+        ('Levels', ', '.join('%s %d' % (k, v) for k, v in sorted(s['levels'].items())) or '-'),
+        ('Certificates expiring within %d days' % report['warn_days'], s['expiring']),
+        ('Problems', s['problems']),
+    ]
+
+
+def render_markdown(report):
+    out = ['# Mail TLS posture', '']
+    if report.get('generated'):
+        out += ['Generated %s.' % report['generated'], '']
+    out += ['| Summary | |', '|---|---:|']
+    out += ['| %s | %s |' % (_md(k), _md(v)) for k, v in _summary_lines(report)]
+    out += ['', '## Problems', '']
+    if report['problems']:
+        for r in report['problems']:
+            out.append('- **%s** %s -> %s (%s) %s: %s' % (
+                r['severity'].upper(), _md(r['host']), _md(r['destination']), _md(_cell(r, 'level')),
+                _md(r['endpoint']), _md(r['note'])))
+    else:
+        out.append('None.')
+    out += ['', '## Destinations', '',
+            '| %s |' % ' | '.join(title for dummy, title in COLUMNS),
+            '|%s|' % '|'.join('---' for dummy in COLUMNS)]
+    for r in report['rows']:
+        cells = [_md(_cell(r, name)) for name, dummy in COLUMNS]
+        if r['severity'] != 'ok':
+            cells[3] = '**%s** (%s)' % (cells[3], r['severity'])
+        out.append('| %s |' % ' | '.join(cells))
+    out += ['', 'Trust is what the certificate proves without pins: verified (chain verifies, names match), '
+            'trusted (chain verifies, names do not match), untrusted (TLS, chain does not verify), none (no TLS). '
+            'Delivers is whether Postfix would deliver under the deployed level now.', '']
+    return '\n'.join(out)
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.5rem;color:#1b1b1b}
+h1{margin:0 0 .3rem 0}
+table{border-collapse:collapse;margin:.8rem 0}
+th,td{border:1px solid #c8c8c8;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:#eef0f3}
+table.summary th{font-size:.85em;font-weight:600}
+table.summary td.n{text-align:center;font-variant-numeric:tabular-nums;font-size:1.2em}
+table.summary td.bad{background:#fbd0ce;color:#b00020;font-weight:700}
+table.summary td.warn{background:#ffecb0;font-weight:700}
+tr.bad td{background:#fde2e1}
+tr.warn td{background:#fff4cc}
+tr.ok td.delivers{background:#dff5e1}
+td.trust-verified{color:#0a6b1f;font-weight:600}
+td.trust-trusted{color:#3d5a99}
+td.trust-untrusted{color:#9a5b00}
+td.trust-none{color:#b00020;font-weight:600}
+span.badge{display:inline-block;padding:0 .4rem;border-radius:.6rem;font-size:.85em;color:#fff}
+span.bad{background:#b00020}
+span.warn{background:#9a6b00}
+span.ok{background:#0a6b1f}
+p.legend{color:#555;font-size:.9em;max-width:60rem}
+"""
+
+
+def _h(text):
+    return _html_escape(str(text), quote=True)
+
+
+def render_html(report):
+    s = report['summary']
+    out = ['<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">',
+           '<title>Mail TLS posture</title>', '<style>%s</style>' % _CSS, '</head>', '<body>',
+           '<h1>Mail TLS posture</h1>']
+    if report.get('generated'):
+        out.append('<p>Generated %s.</p>' % _h(report['generated']))
+    verdict = 'bad' if s['delivery']['fails'] else ('warn' if s['problems'] else 'ok')
+    out.append('<p id="verdict"><span class="badge %s">%s</span></p>' % (
+        verdict, {'bad': 'some destinations would not deliver', 'warn': 'problems to look at',
+                  'ok': 'no problems'}[verdict]))
+    lines = _summary_lines(report)
+    alarm = {'Would not deliver': 'bad', 'Problems': 'warn', 'Deliver, some MX fail (degraded)': 'warn'}
+    out.append('<table class="summary" id="summary"><thead><tr>%s</tr></thead><tbody><tr>%s</tr></tbody></table>' % (
+        ''.join('<th>%s</th>' % _h(k) for k, v in lines),
+        ''.join('<td class="n%s">%s</td>' % (' ' + alarm.get(k, 'warn' if k.startswith('Certificates') else '')
+                                             if v not in (0, '0') and (k in alarm or k.startswith('Certificates'))
+                                             else '', _h(v)) for k, v in lines)))
+    out.append('<h2>Problems</h2>')
+    if report['problems']:
+        out.append('<ul id="problems">')
+        for r in report['problems']:
+            out.append('<li><span class="badge %s">%s</span> %s &rarr; %s (%s) %s: %s</li>' % (
+                r['severity'], r['severity'], _h(r['host']), _h(r['destination']), _h(_cell(r, 'level')),
+                _h(r['endpoint']), _h(r['note'])))
+        out.append('</ul>')
+    else:
+        out.append('<p id="problems">None.</p>')
+    out.append('<h2>Destinations</h2>')
+    out.append('<table id="posture"><thead><tr>%s</tr></thead><tbody>' % ''.join(
+        '<th>%s</th>' % _h(title) for dummy, title in COLUMNS))
+    for r in report['rows']:
+        cells = []
+        for name, dummy in COLUMNS:
+            cls = name
+            if name == 'trust':
+                cls = 'trust trust-%s' % r['trust']
+            elif name == 'delivery':
+                cls = 'delivers'
+            cells.append('<td class="%s">%s</td>' % (cls, _h(_cell(r, name))))
+        out.append('<tr class="%s" data-status="%s">%s</tr>' % (r['severity'], _h(r['status']), ''.join(cells)))
+    out.append('</tbody></table>')
+    out.append('<p class="legend">Trust is what the certificate proves without pins: verified (chain verifies, '
+               'names match), trusted (chain verifies, names do not match), untrusted (TLS, chain does not verify), '
+               'none (no TLS). Delivers is whether Postfix would deliver under the deployed level now. Rows in red '
+               'would not take mail; amber needs a look (degraded, expiring within %d days, mail in clear, not '
+               'judged).</p>' % report['warn_days'])
+    out += ['</body>', '</html>', '']
+    return '\n'.join(out)
+
+
+def render(report, fmt):
+    if fmt in ('markdown', 'md'):
+        return render_markdown(report)
+    if fmt == 'html':
+        return render_html(report)
+    if fmt == 'data':
+        return report
+    raise MailTLSError("report: format must be markdown, html or data, got %r" % (fmt,))
+
+
+__all__ = ['build', 'render', 'render_html', 'render_markdown']

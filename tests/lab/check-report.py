@@ -1,0 +1,171 @@
+"""Render a posture report (HTML) in headless Chromium and check what a reader sees.
+
+    python3 check-report.py REPORT.html [--expect DEST=CLASS ...] [--screenshot OUT.png]
+
+Checks, on the DOM as Chromium built it (--dump-dom) and on a screenshot:
+  - the summary table and the posture table are there, with the ten column headings;
+  - every --expect DEST=CLASS: each row of destination DEST has row class CLASS (ok, warn, bad);
+  - the screenshot shows the problem colours: red rows when a row is bad, amber when one is warn
+    (pixels of the row background colours are counted in the decoded PNG).
+Prints what it found; exits 1 with the reason when a check fails, 2 when Chromium cannot run.
+"""
+import argparse
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import zlib
+from html.parser import HTMLParser
+
+COLUMNS = ['Mail host', 'Destination', 'Level', 'Delivers', 'MX endpoint', 'TLS', 'Key', 'Days left', 'Trust', 'Note']
+# background colours of the row classes in the report's CSS (tr.bad td, tr.warn td)
+COLOURS = {'bad': (0xfd, 0xe2, 0xe1), 'warn': (0xff, 0xf4, 0xcc)}
+
+
+class Tables(HTMLParser):
+    def __init__(self):
+        HTMLParser.__init__(self)
+        self.tables, self.stack, self.in_cell = {}, [], False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == 'table':
+            self.stack.append(attrs.get('id') or '')
+            self.tables.setdefault(self.stack[-1], [])
+        elif tag == 'tr' and self.stack:
+            self.tables[self.stack[-1]].append({'class': attrs.get('class') or '', 'cells': []})
+        elif tag in ('td', 'th') and self.stack:
+            self.tables[self.stack[-1]][-1]['cells'].append('')
+            self.in_cell = True
+
+    def handle_endtag(self, tag):
+        if tag == 'table' and self.stack:
+            self.stack.pop()
+        elif tag in ('td', 'th') and self.stack and self.tables[self.stack[-1]]:
+            self.in_cell = False
+            cells = self.tables[self.stack[-1]][-1]['cells']
+            if cells:
+                cells[-1] = cells[-1].strip()
+
+    def handle_data(self, data):
+        if self.in_cell and self.stack and self.tables[self.stack[-1]] and self.tables[self.stack[-1]][-1]['cells']:
+            self.tables[self.stack[-1]][-1]['cells'][-1] += data
+
+
+def chromium():
+    for name in ('chromium', 'chromium-browser', 'google-chrome'):
+        path = shutil.which(name)
+        if path:
+            return path
+    print("check-report: no chromium on PATH (make setup installs Debian's chromium package)")
+    sys.exit(2)
+
+
+def run_chromium(binary, args, profile):
+    argv = [binary, '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+            '--no-first-run', '--user-data-dir=' + profile, '--hide-scrollbars'] + args
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120, check=False)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr.decode('utf-8', 'replace')[-2000:])
+        print('check-report: chromium exited %d' % proc.returncode)
+        sys.exit(2)
+    return proc.stdout.decode('utf-8', 'replace')
+
+
+def png_pixels(path):
+    """(width, height, rows of RGB tuples) of an 8-bit RGB/RGBA non-interlaced PNG."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    if data[:8] != b'\x89PNG\r\n\x1a\n':
+        raise ValueError('%s is not a PNG' % path)
+    pos, idat, width = 8, b'', None
+    while pos < len(data):
+        length, kind = struct.unpack('>I4s', data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b'IHDR':
+            width, height, depth, ctype, dummy, dummy2, interlace = struct.unpack('>IIBBBBB', body)
+            if depth != 8 or ctype not in (2, 6) or interlace:
+                raise ValueError('unsupported PNG (depth %d, colour type %d, interlace %d)' % (depth, ctype, interlace))
+            bpp = 3 if ctype == 2 else 4
+        elif kind == b'IDAT':
+            idat += body
+        pos += 12 + length
+    raw = zlib.decompress(idat)
+    stride = width * bpp
+    rows, prev, i = [], bytearray(stride), 0
+    for dummy in range(height):
+        ftype, line = raw[i], bytearray(raw[i + 1:i + 1 + stride])
+        i += 1 + stride
+        for x in range(stride):
+            a = line[x - bpp] if x >= bpp else 0
+            b = prev[x]
+            c = prev[x - bpp] if x >= bpp else 0
+            if ftype == 1:
+                line[x] = (line[x] + a) & 0xff
+            elif ftype == 2:
+                line[x] = (line[x] + b) & 0xff
+            elif ftype == 3:
+                line[x] = (line[x] + ((a + b) >> 1)) & 0xff
+            elif ftype == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[x] = (line[x] + (a if pa <= pb and pa <= pc else (b if pb <= pc else c))) & 0xff
+        rows.append([tuple(line[x:x + 3]) for x in range(0, stride, bpp)])
+        prev = line
+    return width, height, rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('report')
+    parser.add_argument('--expect', action='append', default=[], metavar='DEST=CLASS')
+    parser.add_argument('--screenshot', help='where to keep the screenshot (default: a temporary file)')
+    args = parser.parse_args()
+    url = 'file://' + os.path.abspath(args.report)
+    binary = chromium()
+    problems = []
+    with tempfile.TemporaryDirectory() as tmp:
+        dom = run_chromium(binary, ['--dump-dom', url], os.path.join(tmp, 'profile'))
+        tables = Tables()
+        tables.feed(dom)
+        summary, posture = tables.tables.get('summary'), tables.tables.get('posture')
+        if not summary:
+            problems.append('no summary table (table#summary) in the rendered page')
+        if not posture:
+            problems.append('no posture table (table#posture) in the rendered page')
+            posture = [{'class': '', 'cells': []}]
+        elif posture[0]['cells'] != COLUMNS:
+            problems.append('posture table headings are %s, expected %s' % (posture[0]['cells'], COLUMNS))
+        body = posture[1:]
+        print('check-report: chromium rendered %d summary rows and %d destination rows' % (len(summary or []), len(body)))
+        for row in body:
+            print('  %-5s %s' % (row['class'], ' | '.join(row['cells'][:5] + row['cells'][8:9])))
+        for want in args.expect:
+            dest, dummy, cls = want.partition('=')
+            classes = [r['class'] for r in body if len(r['cells']) > 1 and r['cells'][1] == dest]
+            if not classes:
+                problems.append('%s: no row' % dest)
+            elif cls not in classes:
+                problems.append('%s: rows are %s, expected one %s' % (dest, classes, cls))
+        shot = args.screenshot or os.path.join(tmp, 'report.png')
+        run_chromium(binary, ['--screenshot=' + shot, '--window-size=1600,%d' % (900 + 60 * len(body)), url],
+                     os.path.join(tmp, 'profile'))
+        width, height, pixels = png_pixels(shot)
+        counts = dict((name, sum(row.count(rgb) for row in pixels)) for name, rgb in COLOURS.items())
+        print('check-report: screenshot %dx%d, pixels of the red rows %d, of the amber rows %d'
+              % (width, height, counts['bad'], counts['warn']))
+        for name in ('bad', 'warn'):
+            rendered = counts[name] > 500
+            present = any(r['class'] == name for r in body)
+            if present != rendered:
+                problems.append('%s rows %s in the table but their colour %s in the screenshot (%d pixels)'
+                                % (name, 'are' if present else 'are not', 'is not' if present else 'is', counts[name]))
+    for problem in problems:
+        print('check-report: FAIL ' + problem)
+    return 1 if problems else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

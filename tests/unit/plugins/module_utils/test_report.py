@@ -1,0 +1,149 @@
+"""Posture report: rows, severities, counts and rendering, from verdicts on a real probe of the in-process lab."""
+import copy
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._fleet import judge
+from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import parse_destinations
+from ansible_collections.mailtls.postfix.plugins.module_utils._report import build, render
+
+
+@pytest.fixture
+def checks(lab):
+    prober, dummy, dummy2 = lab
+    results, dummy3 = prober.run(parse_destinations(['secure.test', 'pinned.test', 'mixed.test', 'missing.test']))
+    by_key = dict((r['key'], r) for r in results)
+    entries = [
+        {'destination': 'secure.test', 'level': 'secure', 'match': ['nexthop', 'dot-nexthop']},
+        {'destination': 'pinned.test', 'level': 'fingerprint',
+         'fingerprints': [by_key['pinned.test']['endpoints'][0]['fingerprints']['pubkey']['sha256']]},
+        {'destination': 'mixed.test', 'level': 'may'},
+        {'destination': 'missing.test', 'level': 'encrypt'},
+    ]
+    return judge(entries, results)
+
+
+def rows_of(report, destination):
+    return [r for r in report['rows'] if r['destination'] == destination]
+
+
+def test_rows_carry_the_endpoint_facts_and_trust(checks):
+    report = build({'mx1': {'checks': checks, 'defaulted': ['mixed.test']}}, warn_days=21)
+    secure = rows_of(report, 'secure.test')
+    assert [r['trust'] for r in secure] == ['verified', 'verified']
+    assert [r['key'].split()[0] for r in secure] == ['RSA', 'ECDSA']
+    assert all(r['tls_version'].startswith('TLSv1.') for r in secure)
+    assert all(isinstance(r['days_remaining'], int) and r['days_remaining'] > 21 for r in secure)
+    assert all(r['severity'] == 'ok' and r['delivery'] == 'yes' for r in secure)
+    # self-signed, one of two MX pinned: the other MX would not take mail
+    pinned = rows_of(report, 'pinned.test')
+    assert [r['trust'] for r in pinned] == ['untrusted', 'untrusted']
+    assert [r['severity'] for r in pinned] == ['ok', 'bad']
+    assert pinned[1]['delivery'] == 'yes, degraded' and 'no pin matches' in pinned[1]['note']
+    # may: the MX without STARTTLS delivers in clear, which is worth a look
+    mixed = rows_of(report, 'mixed.test')
+    # the TLS MX of mixed.test is mx1.secure.test: its chain verifies, its names are not mixed.test's
+    assert [r['trust'] for r in mixed] == ['trusted', 'none']
+    assert mixed[1]['severity'] == 'warn' and 'in clear' in mixed[1]['note']
+    assert mixed[0]['level_source'] == 'default'
+    # no endpoint at all: one row, would not deliver
+    missing = rows_of(report, 'missing.test')
+    assert len(missing) == 1 and missing[0]['endpoint'] == '-' and missing[0]['severity'] == 'bad'
+    assert 'NXDOMAIN' in missing[0]['note']
+
+
+def test_summary_counts(checks):
+    report = build({'mx1': {'checks': checks}, 'mx2': {'checks': checks[:1]}}, warn_days=21)
+    s = report['summary']
+    assert s['hosts'] == 2
+    assert s['destinations'] == 5
+    assert s['delivery'] == {'delivers': 3, 'degraded': 1, 'fails': 1, 'unknown': 0}
+    assert s['endpoints'] == 8
+    assert s['trust'] == {'verified': 4, 'trusted': 1, 'untrusted': 2, 'none': 1}
+    assert s['levels'] == {'secure': 2, 'fingerprint': 1, 'may': 1, 'encrypt': 1}
+    assert s['problems'] == 3 and s['expiring'] == 0
+    # problems: bad ones first
+    assert [p['severity'] for p in report['problems']] == ['bad', 'bad', 'warn']
+
+
+def test_expiry_within_warn_days_and_expired(checks):
+    soon = copy.deepcopy(checks)
+    soon[0]['endpoints'][0]['days_remaining'] = 5
+    soon[0]['endpoints'][1]['days_remaining'] = -2
+    report = build({'mx1': {'checks': soon}}, warn_days=21)
+    secure = rows_of(report, 'secure.test')
+    assert (secure[0]['severity'], secure[0]['note']) == ('warn', 'certificate expires in 5 days')
+    assert (secure[1]['severity'], secure[1]['note']) == ('bad', 'certificate expired 2 days ago')
+    assert report['summary']['expiring'] == 2
+    assert build({'mx1': {'checks': soon}}, warn_days=3)['summary']['expiring'] == 1
+
+
+class _Table(HTMLParser):
+    def __init__(self):
+        HTMLParser.__init__(self)
+        self.rows, self.cell, self.in_cell = [], None, False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == 'tr':
+            self.rows.append({'class': dict(attrs).get('class'), 'cells': []})
+        if tag in ('td', 'th'):
+            self.in_cell = True
+            self.rows[-1]['cells'].append('')
+
+    def handle_endtag(self, tag):
+        if tag in ('td', 'th'):
+            self.in_cell = False
+
+    def handle_data(self, data):
+        if self.in_cell:
+            self.rows[-1]['cells'][-1] += data
+
+
+def test_html_is_self_contained_escaped_and_marks_problems(checks):
+    hostile = copy.deepcopy(checks)
+    hostile[3]['reason'] = '<script>alert(1)</script> & "x"'
+    page = render(build({'mx<1>': {'checks': hostile}}, 21, '2026-11-29T00:00:00Z'), 'html')
+    assert page.startswith('<!DOCTYPE html>') and '</html>' in page
+    # nothing loaded from elsewhere
+    assert not re.search(r'(src|href)\s*=', page)
+    assert '<script>' not in page and '&lt;script&gt;' in page and 'mx&lt;1&gt;' in page
+    table = _Table()
+    table.feed(page[page.index('<table id="posture"'):])
+    header, body = table.rows[0], table.rows[1:]
+    assert header['cells'] == ['Mail host', 'Destination', 'Level', 'Delivers', 'MX endpoint', 'TLS', 'Key',
+                               'Days left', 'Trust', 'Note']
+    assert len(body) == 7
+    assert [r['class'] for r in body] == ['ok', 'ok', 'ok', 'bad', 'ok', 'warn', 'bad']
+    assert body[6]['cells'][3] == 'no' and body[6]['cells'][4] == '-'
+    assert 'class="badge bad"' in page  # the verdict at the top says red
+
+
+def test_markdown_table_escapes_pipes(checks):
+    odd = copy.deepcopy(checks)
+    odd[3]['reason'] = 'a | b'
+    text = render(build({'mx1': {'checks': odd}}, 21, None), 'markdown')
+    lines = text.splitlines()
+    assert lines[0] == '# Mail TLS posture'
+    assert '| Would not deliver | 1 |' in lines
+    table = [line for line in lines if line.startswith('| mx1 |')]
+    assert len(table) == 7
+    # every row has the ten columns (escaped pipes do not split cells)
+    assert all(len(re.split(r'(?<!\\)\|', line)) == 12 for line in table)
+    assert 'a \\| b' in text
+
+
+@pytest.mark.parametrize('hosts, message', [
+    (['mx1'], 'expected a mapping of host name'),
+    ({'mx1': {'changed': False}}, 'mx1 has no tls_policy_check results'),
+])
+def test_bad_input_names_the_problem(hosts, message):
+    with pytest.raises(MailTLSError, match=message):
+        build(hosts)
+
+
+def test_unknown_format():
+    with pytest.raises(MailTLSError, match="format must be markdown, html or data, got 'pdf'"):
+        render(build({}), 'pdf')

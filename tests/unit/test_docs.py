@@ -1,0 +1,96 @@
+"""ansible-doc renders complete documentation for every module, filter and the role, with examples that parse."""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MODULES = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(TOP, 'plugins', 'modules', '*.py'))
+                 if not p.endswith('__init__.py'))
+FILTERS = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(TOP, 'plugins', 'filter', '*.py'))
+                 if not p.endswith('__init__.py'))
+
+
+def ansible_doc(*args):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.environ['MAILTLS_UNITS_COLLECTIONS'], ANSIBLE_NOCOLOR='1')
+    binary = os.path.join(os.path.dirname(sys.executable), 'ansible-doc')
+    proc = subprocess.run([binary] + list(args), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert 'WARNING' not in proc.stderr and 'ERROR' not in proc.stderr, proc.stderr
+    return proc.stdout
+
+
+def options_described(options, where):
+    for name, spec in (options or {}).items():
+        assert spec.get('description'), '%s: option %s has no description' % (where, name)
+        options_described(spec.get('suboptions') or spec.get('options'), '%s.%s' % (where, name))
+
+
+def returns_complete(returns, where, top=True):
+    for name, spec in (returns or {}).items():
+        assert spec.get('description'), '%s: return %s has no description' % (where, name)
+        assert spec.get('type'), '%s: return %s has no type' % (where, name)
+        if top:
+            assert spec.get('returned'), '%s: return %s does not say when it is returned' % (where, name)
+            assert 'sample' in spec or spec.get('type') == 'complex' or spec.get('contains'), \
+                '%s: return %s has no sample' % (where, name)
+
+
+def test_every_plugin_is_listed():
+    listed = ansible_doc('-t', 'module', '-l', 'mailtls.postfix')
+    for name in MODULES:
+        assert 'mailtls.postfix.%s ' % name in listed
+    assert MODULES and FILTERS
+
+
+@pytest.mark.parametrize('name', MODULES)
+def test_module_doc(name):
+    fqcn = 'mailtls.postfix.' + name
+    doc = json.loads(ansible_doc('-j', fqcn))[fqcn]
+    assert doc['doc']['short_description'] and doc['doc']['description']
+    options_described(doc['doc'].get('options'), fqcn)
+    for attr in ('check_mode', 'diff_mode'):
+        assert doc['doc']['attributes'][attr]['support'] in ('full', 'partial', 'none')
+    examples = yaml.safe_load(doc['examples'])
+    assert isinstance(examples, list) and examples
+    # every example task that calls the module calls it by its FQCN
+    assert any(fqcn in task for task in examples)
+    assert 'mailtls.postfix.' + name + ':' in doc['examples'] and '\n  ' + name + ':' not in doc['examples']
+    returns_complete(doc['return'], fqcn)
+    assert doc['return']
+    # the text form renders too (what a user reads)
+    text = ansible_doc(fqcn)
+    assert 'EXAMPLES:' in text and 'RETURN VALUES:' in text
+
+
+@pytest.mark.parametrize('name', FILTERS)
+def test_filter_doc(name):
+    fqcn = 'mailtls.postfix.' + name
+    doc = json.loads(ansible_doc('-t', 'filter', '-j', fqcn))[fqcn]
+    assert doc['doc']['short_description'] and doc['doc']['description']
+    options_described(doc['doc'].get('options'), fqcn)
+    examples = yaml.safe_load(doc['examples'])
+    assert isinstance(examples, list) and examples and fqcn in doc['examples']
+    returns_complete(doc['return'], fqcn, top=False)
+
+
+def test_role_doc():
+    doc = json.loads(ansible_doc('-t', 'role', '-j', 'mailtls.postfix.tls'))['mailtls.postfix.tls']
+    main = doc['entry_points']['main']
+    assert main['short_description'] and main['description'] and main['options']
+    options_described(main['options'], 'role tls')
+    examples = yaml.safe_load(main['examples'])
+    assert isinstance(examples, list) and len(examples) >= 2
+    assert all(play['roles'][0]['role'] == 'mailtls.postfix.tls' for play in examples)
+    # every public variable of defaults/main.yml is declared in the argument spec, and the other way round
+    with open(os.path.join(TOP, 'roles', 'tls', 'defaults', 'main.yml')) as f:
+        defaults = yaml.safe_load(f)
+    public = set(k for k in defaults if not k.startswith('__'))
+    assert public == set(main['options'])
+    text = ansible_doc('-t', 'role', 'mailtls.postfix.tls')
+    assert 'EXAMPLES:' in text and 'postfix_tls_policies' in text
