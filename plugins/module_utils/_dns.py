@@ -20,6 +20,7 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._errors import Mai
 
 try:
     import dns.exception
+    import dns.flags
     import dns.resolver
     HAS_DNSPYTHON = True
     DNSPYTHON_IMPORT_ERROR = None
@@ -73,6 +74,15 @@ class Resolver:
                 self._resolver.nameserver_ports = dict(parsed)
             self._resolver.timeout = timeout
             self._resolver.lifetime = timeout
+            # TLSA lookups ask for DNSSEC (DO bit, and AD as RFC 6840 allows) so that a validating
+            # resolver says whether the answer was validated
+            self._dnssec = dns.resolver.Resolver(configure=False)
+            self._dnssec.nameservers = self._resolver.nameservers
+            self._dnssec.nameserver_ports = dict(self._resolver.nameserver_ports)
+            self._dnssec.port = self._resolver.port
+            self._dnssec.timeout = self._dnssec.lifetime = timeout
+            self._dnssec.flags = dns.flags.RD | dns.flags.AD
+            self._dnssec.use_edns(0, dns.flags.DO, 1232)
         elif nameservers:
             raise MailTLSError('nameservers needs the Python library dnspython')
 
@@ -128,6 +138,55 @@ class Resolver:
         return mx, False
 
 
+    def tlsa(self, hostname, port):
+        """The TLSA records of _PORT._tcp.HOSTNAME and whether the resolver validated them (AD bit).
+
+        Returns {'name', 'records': [{'usage', 'selector', 'mtype', 'data'}], 'validated', 'error'}.
+        No records (NXDOMAIN or no data) is not an error: most MX hosts publish none.
+        """
+        name = '_%d._tcp.%s' % (port, hostname)
+        out = {'name': name, 'records': [], 'validated': False, 'error': None}
+        if self._resolver is None:
+            out['error'] = 'TLSA lookups need the Python library dnspython'
+            return out
+        try:
+            answer = self._dnssec.resolve(name, 'TLSA', search=False, raise_on_no_answer=False)
+        except dns.resolver.NXDOMAIN as e:
+            response = e.responses().get(e.qnames()[0]) if e.qnames() else None
+            out['validated'] = bool(response is not None and response.flags & dns.flags.AD)
+            return out
+        except dns.exception.Timeout:
+            out['error'] = '%s TLSA: DNS timeout' % name
+            return out
+        except dns.exception.DNSException as e:
+            out['error'] = '%s TLSA: %s' % (name, e)
+            return out
+        out['validated'] = bool(answer.response.flags & dns.flags.AD)
+        if answer.rrset is not None:
+            out['records'] = sorted(
+                ({'usage': r.usage, 'selector': r.selector, 'mtype': r.mtype, 'data': r.cert.hex()} for r in answer.rrset),
+                key=lambda r: (r['usage'], r['selector'], r['mtype'], r['data']))
+        return out
+
+
+def dane_verdict(lookup, tlsa_data):
+    """Whether an endpoint's key matches its TLSA records, as far as the leaf tells.
+
+    ``lookup``: Resolver.tlsa(); ``tlsa_data``: the endpoint's own {'3 1 1': hex, '3 0 1': hex} (or None).
+    Returns the lookup with ``usable`` (validated records exist: Postfix's dane level would use them)
+    and ``matches`` (True/False for DANE-EE records, None when only DANE-TA records exist or no TLS).
+    """
+    out = dict(lookup)
+    out['usable'] = bool(lookup['validated'] and lookup['records'])
+    out['matches'] = None
+    # DANE-EE records whose selector and matching type the leaf's digests cover (3 1 1, 3 0 1)
+    ee = [r for r in lookup['records'] if r['usage'] == 3
+          and tlsa_data and '3 %d %d' % (r['selector'], r['mtype']) in tlsa_data]
+    if ee:
+        out['matches'] = any(tlsa_data['3 %d %d' % (r['selector'], r['mtype'])] == r['data'].lower() for r in ee)
+    return out
+
+
 def resolve(nexthop, resolver):
     """Resolve a NextHop into its delivery targets.
 
@@ -153,4 +212,4 @@ def resolve(nexthop, resolver):
     return entries, note
 
 
-__all__ = ['HAS_DNSPYTHON', 'DNSPYTHON_IMPORT_ERROR', 'FAMILIES', 'Resolver', 'parse_nameserver', 'resolve']
+__all__ = ['HAS_DNSPYTHON', 'DNSPYTHON_IMPORT_ERROR', 'FAMILIES', 'Resolver', 'dane_verdict', 'parse_nameserver', 'resolve']

@@ -15,12 +15,12 @@ __metaclass__ = type
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import certificate_facts, match_names
-from ansible_collections.mailtls.postfix.plugins.module_utils._dns import resolve
+from ansible_collections.mailtls.postfix.plugins.module_utils._dns import dane_verdict, resolve
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._nexthop import parse_nexthop
 from ansible_collections.mailtls.postfix.plugins.module_utils._smtp import NO_STARTTLS, make_context, probe
 
-LEVELS_BY_STRENGTH = ('secure', 'fingerprint', 'encrypt', 'may')
+LEVELS_BY_STRENGTH = ('dane', 'secure', 'fingerprint', 'encrypt', 'may')
 
 
 def parse_destinations(destinations):
@@ -69,6 +69,10 @@ def recommend(nexthop, endpoints, digest='sha256', pin='pubkey', lookup_error=No
         reason = ('TLS on every endpoint that answered, but %d of %d failed (%s), so their keys are unknown'
                   % (len(failed), len(endpoints), '; '.join(sorted(set(e['error'] for e in failed)))))
         return {'level': 'encrypt', 'match': [], 'reason': reason}, '%s encrypt' % key
+    if nexthop.mx and all((e.get('dane') or {}).get('usable') and e['dane']['matches'] for e in endpoints):
+        reason = ('every MX host publishes DNSSEC-validated TLSA records that match the key it presents '
+                  '(needs smtp_dns_support_level = dnssec and a validating resolver)')
+        return {'level': 'dane', 'match': [], 'reason': reason}, '%s dane' % key
     if all(e['chain_verified'] and e['name_verified'] for e in endpoints):
         match = ['nexthop', 'dot-nexthop']
         reason = 'every endpoint presents a certificate that verifies for the destination'
@@ -100,8 +104,9 @@ class Prober:
     """Holds the options of one run; ``run()`` probes a list of parsed next hops."""
 
     def __init__(self, resolver, port=25, timeout=10.0, concurrency=32, ehlo_name='localhost',
-                 ca_file=None, ca_path=None, sni=None, digest='sha256', pin='pubkey', probe_func=probe):
+                 ca_file=None, ca_path=None, sni=None, digest='sha256', pin='pubkey', probe_func=probe, dane=True):
         self.resolver = resolver
+        self.dane = dane
         self.port = port
         self.timeout = timeout
         self.concurrency = concurrency
@@ -148,11 +153,23 @@ class Prober:
                     for address in entry['addresses']:
                         targets[(address, port)] = None
             probes = dict(zip(targets, pool.map(self._probe, list(targets))))
-        results = [self._destination(nexthop, mx, note, error, probes)
+            # TLSA records of each MX host name and port (not of IP literals), once per run
+            lookups = {}
+            if self.dane:
+                for nexthop, (mx, dummy, dummy2) in zip(nexthops, resolved):
+                    if nexthop.address is None:
+                        for entry in mx:
+                            if entry['addresses']:
+                                lookups[(entry['hostname'], nexthop.port or self.port)] = None
+                lookups = dict(zip(lookups, pool.map(self._tlsa, list(lookups))))
+        results = [self._destination(nexthop, mx, note, error, probes, lookups)
                    for nexthop, (mx, note, error) in zip(nexthops, resolved)]
         return results, summarize(results)
 
-    def _destination(self, nexthop, mx, note, error, probes):
+    def _tlsa(self, target):
+        return self.resolver.tlsa(*target)
+
+    def _destination(self, nexthop, mx, note, error, probes, lookups):
         port = nexthop.port or self.port
         patterns = secure_patterns(nexthop)
         endpoints = []
@@ -162,7 +179,7 @@ class Prober:
                 endpoint = {
                     'hostname': entry['hostname'], 'address': address, 'port': port,
                     'starttls': raw['starttls'], 'error': raw['error'], 'tls': raw['tls'],
-                    'certificate': None, 'fingerprints': None, 'tlsa': None,
+                    'certificate': None, 'fingerprints': None, 'tlsa': None, 'dane': None,
                     'chain_verified': raw['chain_verified'], 'verify_error': raw['verify_error'],
                     'name_verified': False,
                 }
@@ -172,6 +189,9 @@ class Prober:
                     endpoint['fingerprints'] = cert['fingerprints']
                     endpoint['tlsa'] = cert['tlsa']
                     endpoint['name_verified'] = bool(patterns) and match_names(cert['match_names'], patterns)
+                lookup = lookups.get((entry['hostname'], port))
+                if lookup is not None:
+                    endpoint['dane'] = dane_verdict(lookup, endpoint['tlsa'])
                 endpoints.append(endpoint)
         lookup_error = error or '; '.join(e['error'] for e in mx if e['error']) or None
         policy, line = recommend(nexthop, endpoints, self.digest, self.pin, lookup_error)

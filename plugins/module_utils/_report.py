@@ -93,7 +93,15 @@ def build(hosts, warn_days=21, generated=None):
         summary['levels'][level] = summary['levels'].get(level, 0) + 1
     problems = [r for r in rows if r['severity'] != 'ok']
     problems.sort(key=lambda r: (SEVERITY_ORDER.index(r['severity']), r['host'], r['destination']))
-    return {'generated': generated, 'warn_days': warn_days, 'summary': summary, 'problems': problems, 'rows': rows}
+    tlsa = {}
+    for host in sorted(hosts):
+        records = hosts[host].get('tlsa') or []
+        if not isinstance(records, list) or not all(isinstance(r, str) for r in records):
+            raise MailTLSError('report: tlsa of %s must be a list of zone-file lines' % host)
+        if records:
+            tlsa[host] = records
+    return {'generated': generated, 'warn_days': warn_days, 'summary': summary, 'problems': problems, 'rows': rows,
+            'tlsa': tlsa}
 
 
 COLUMNS = (('host', 'Mail host'), ('destination', 'Destination'), ('level', 'Level'), ('delivery', 'Delivers'),
@@ -156,6 +164,12 @@ def render_markdown(report):
     out += ['', 'Trust is what the certificate proves without pins: verified (chain verifies, names match), '
             'trusted (chain verifies, names do not match), untrusted (TLS, chain does not verify), none (no TLS). '
             'Delivers is whether Postfix would deliver under the deployed level now.', '']
+    if report.get('tlsa'):
+        out += ['## DANE TLSA records of the fleet\'s own MX hosts', '',
+                'To publish in the DNSSEC-signed zones of the MX names (current and next keys):', '', '```']
+        for host, records in sorted(report['tlsa'].items()):
+            out += ['; %s' % host] + records
+        out += ['```', '']
     return '\n'.join(out)
 
 
@@ -235,6 +249,11 @@ def render_html(report):
                'none (no TLS). Delivers is whether Postfix would deliver under the deployed level now. Rows in red '
                'would not take mail; amber needs a look (degraded, expiring within %d days, mail in clear, not '
                'judged).</p>' % report['warn_days'])
+    if report.get('tlsa'):
+        out.append("<h2>DANE TLSA records of the fleet's own MX hosts</h2>")
+        out.append('<p>To publish in the DNSSEC-signed zones of the MX names (current and next keys):</p>')
+        out.append('<pre id="tlsa">%s</pre>' % _h('\n'.join(
+            line for host, records in sorted(report['tlsa'].items()) for line in ['; %s' % host] + records)))
     out += ['</body>', '</html>', '']
     return '\n'.join(out)
 

@@ -19,13 +19,15 @@ suites=("$@")
 
 # What the tests need inside: Postfix and its TLS tools (posttls-finger ships
 # with postfix), Python for Ansible modules and their libraries, openssl,
-# a CA bundle, dnsmasq for lab DNS, SASL for submission tests, and the usual
-# process and network tools. Delivered mail lands in /var/mail mbox files.
+# a CA bundle, dnsmasq for lab DNS, nsd (authoritative), unbound (validating
+# resolver) and ldnsutils (keys, zone signing) for the DNSSEC-signed DANE lab,
+# SASL for submission tests, and the usual process and network tools. Delivered mail lands in /var/mail mbox files.
 # (python3-cffi-backend is named because debootstrap does not resolve the
 # virtual package python3-cryptography depends on.)
 packages=(
     postfix python3 python3-cryptography python3-cffi-backend python3-dnspython
     openssl ca-certificates ssl-cert iproute2 procps dnsmasq
+    nsd unbound ldnsutils
     libsasl2-modules sasl2-bin
 )
 

@@ -8,6 +8,7 @@ import ssl
 import threading
 import time
 
+import dns.flags
 import dns.message
 import dns.rcode
 import dns.rdataclass
@@ -209,11 +210,17 @@ class DNSServer:
         self.zone = dict(((n.lower().rstrip('.'), t.upper()), v) for (n, t), v in zone.items())
         self.names = set(n for n, t in self.zone)
         self.queries = []
+        # names under these domains are answered with the AD bit, as a validating resolver does for signed zones
+        self.validated = set()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(('127.0.0.1', 0))
         self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
         self._stop = threading.Event()
+
+    def add(self, name, rdtype, values):
+        self.zone[(name.lower().rstrip('.'), rdtype.upper())] = values
+        self.names.add(name.lower().rstrip('.'))
 
     def start(self):
         threading.Thread(target=self._serve, daemon=True).start()
@@ -237,6 +244,8 @@ class DNSServer:
             name = question.name.to_text(omit_final_dot=True).lower()
             rdtype = dns.rdatatype.to_text(question.rdtype)
             self.queries.append((name, rdtype))
+            if any(name == v or name.endswith('.' + v) for v in self.validated):
+                response.flags |= dns.flags.AD
             if name not in self.names:
                 response.set_rcode(dns.rcode.NXDOMAIN)
             elif (name, rdtype) in self.zone:

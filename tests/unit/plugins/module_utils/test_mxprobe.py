@@ -46,7 +46,7 @@ def test_recommendations_across_a_lab(lab):
     assert summary['destinations'] == 7
     assert summary['endpoints'] == 7  # secure 2, pinned 2, mixed 2 (one shared with secure), nomx 1
     assert summary['endpoints_no_starttls'] == 1
-    assert summary['levels'] == {'secure': 2, 'fingerprint': 1, 'encrypt': 0, 'may': 4}
+    assert summary['levels'] == {'dane': 0, 'secure': 2, 'fingerprint': 1, 'encrypt': 0, 'may': 4}
 
 
 def test_unreachable_endpoint_gives_encrypt(lab, smtp_server, dns_server, pki):

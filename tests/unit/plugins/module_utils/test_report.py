@@ -147,3 +147,16 @@ def test_bad_input_names_the_problem(hosts, message):
 def test_unknown_format():
     with pytest.raises(MailTLSError, match="format must be markdown, html or data, got 'pdf'"):
         render(build({}), 'pdf')
+
+
+def test_tlsa_records_of_own_hosts_are_listed(checks):
+    lines = ['_25._tcp.mx1.example.org. IN TLSA 3 1 1 ' + 'ab' * 32]
+    report = build({'mx1': {'checks': checks, 'tlsa': lines}, 'mx2': {'checks': []}}, 21)
+    assert report['tlsa'] == {'mx1': lines}
+    md = render(report, 'markdown')
+    assert "## DANE TLSA records of the fleet's own MX hosts" in md and '; mx1\n' + lines[0] in md
+    page = render(report, 'html')
+    assert '<pre id="tlsa">; mx1\n%s</pre>' % lines[0] in page
+    assert 'DANE TLSA' not in render(build({'mx1': {'checks': checks}}, 21), 'html')
+    with pytest.raises(MailTLSError, match='tlsa of mx1 must be a list of zone-file lines'):
+        build({'mx1': {'checks': [], 'tlsa': 'x'}})

@@ -1,0 +1,81 @@
+"""TLSA lookups of mx_tls_info: records per MX host, the resolver's AD bit, whether the key matches, dane recommended."""
+import pytest
+
+from ansible_collections.mailtls.postfix.plugins.module_utils._dns import dane_verdict
+from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import parse_destinations
+
+
+def probe(prober, name):
+    results, summary = prober.run(parse_destinations([name]))
+    return results[0], summary
+
+
+@pytest.fixture
+def pinned(lab):
+    """The lab, and the 3 1 1 data of the keys pinned.test's two MX present (computed from their certificates)."""
+    prober, dummy, dns = lab
+    result, dummy2 = probe(prober, 'pinned.test')
+    return prober, dns, dict((e['hostname'], e['tlsa']['3 1 1']) for e in result['endpoints'])
+
+
+def test_no_tlsa_records_is_not_an_error(pinned):
+    prober, dns, dummy = pinned
+    result, dummy2 = probe(prober, 'pinned.test')
+    for e in result['endpoints']:
+        assert e['dane'] == {'name': '_%d._tcp.%s' % (prober.port, e['hostname']), 'records': [], 'validated': False,
+                             'error': None, 'usable': False, 'matches': None}
+    assert result['policy']['level'] == 'fingerprint'
+    # one TLSA query per MX host name, none for the addresses
+    # (the lab's servers listen on one high port, so the records are _PORT._tcp.NAME)
+    assert sorted(q for q in dns.queries if q[1] == 'TLSA') == sorted([
+        ('_%d._tcp.mx1.pinned.test' % prober.port, 'TLSA'), ('_%d._tcp.mx2.pinned.test' % prober.port, 'TLSA')] * 2)
+
+
+def test_validated_matching_records_recommend_dane(pinned):
+    prober, dns, keys = pinned
+    for host, data in keys.items():
+        dns.add('_%d._tcp.%s' % (prober.port, host), 'TLSA', ['3 1 1 ' + data, '3 1 1 ' + 'ab' * 32])
+    dns.validated.add('pinned.test')
+    result, summary = probe(prober, 'pinned.test')
+    for e in result['endpoints']:
+        assert e['dane']['validated'] is True and e['dane']['usable'] is True and e['dane']['matches'] is True
+        assert {'usage': 3, 'selector': 1, 'mtype': 1, 'data': keys[e['hostname']]} in e['dane']['records']
+    assert result['policy']['level'] == 'dane' and result['policy_line'] == 'pinned.test dane'
+    assert 'DNSSEC-validated TLSA records that match' in result['policy']['reason']
+    assert summary['levels']['dane'] == 1
+
+
+def test_records_without_ad_bit_are_not_usable(pinned):
+    prober, dns, keys = pinned
+    for host, data in keys.items():
+        dns.add('_%d._tcp.%s' % (prober.port, host), 'TLSA', ['3 1 1 ' + data])
+    result, dummy = probe(prober, 'pinned.test')
+    assert [e['dane']['matches'] for e in result['endpoints']] == [True, True]
+    assert [e['dane']['usable'] for e in result['endpoints']] == [False, False]
+    assert result['policy']['level'] == 'fingerprint'
+
+
+def test_one_mx_with_a_stale_record_is_not_dane(pinned):
+    prober, dns, keys = pinned
+    dns.add('_%d._tcp.mx1.pinned.test' % prober.port, 'TLSA', ['3 1 1 ' + keys['mx1.pinned.test']])
+    dns.add('_%d._tcp.mx2.pinned.test' % prober.port, 'TLSA', ['3 1 1 ' + 'cd' * 32])
+    dns.validated.add('pinned.test')
+    result, dummy = probe(prober, 'pinned.test')
+    assert dict((e['hostname'], e['dane']['matches']) for e in result['endpoints']) == {
+        'mx1.pinned.test': True, 'mx2.pinned.test': False}
+    assert result['policy']['level'] == 'fingerprint'
+
+
+def test_verdict_of_trust_anchor_and_other_digests():
+    lookup = {'name': '_25._tcp.mx.example', 'validated': True, 'error': None,
+              'records': [{'usage': 2, 'selector': 0, 'mtype': 1, 'data': 'ab' * 32}]}
+    own = {'3 1 1': 'cd' * 32, '3 0 1': 'ef' * 32}
+    # DANE-TA needs the chain: the leaf alone cannot tell
+    assert dane_verdict(lookup, own)['matches'] is None and dane_verdict(lookup, own)['usable'] is True
+    # a SHA2-512 record is not computed here: not judged either way
+    lookup['records'] = [{'usage': 3, 'selector': 1, 'mtype': 2, 'data': 'ab' * 64}]
+    assert dane_verdict(lookup, own)['matches'] is None
+    # full certificate digest (3 0 1), any case
+    lookup['records'] = [{'usage': 3, 'selector': 0, 'mtype': 1, 'data': 'EF' * 32}]
+    assert dane_verdict(lookup, own)['matches'] is True
+    assert dane_verdict(lookup, None)['matches'] is None
