@@ -159,10 +159,37 @@ def match_patterns(entry, nexthop_name, mx_hostname):
     return [p for p in patterns if p and p != '.']
 
 
+def _dane_verdict(level, where, endpoint):
+    """(ok, reason) under dane or dane-only, from the endpoint's TLSA lookup (mx_tls_info's ``dane``)."""
+    dane = endpoint.get('dane')
+    if dane is None:
+        return None, '%s: not judged (no TLSA lookup for an IP next hop)' % where
+    if dane.get('error'):
+        return None, '%s: not judged (TLSA lookup failed: %s)' % (where, dane['error'])
+    if not dane.get('usable'):
+        if level == 'dane-only':
+            return False, '%s: no DNSSEC-validated TLSA records for %s (dane-only defers)' % (where, dane['name'])
+        if endpoint.get('certificate') is None:
+            if endpoint.get('starttls') is False:
+                return True, '%s: no validated TLSA records and no STARTTLS, delivered in clear at level dane' % where
+            return False, '%s: %s' % (where, endpoint.get('error') or 'no TLS')
+        return True, '%s: no validated TLSA records, opportunistic TLS at level dane' % where
+    if endpoint.get('certificate') is None:
+        return False, '%s: TLSA records published but %s' % (where, endpoint.get('error') or 'no TLS')
+    if dane.get('matches') is True:
+        return True, '%s: a DNSSEC-validated TLSA record matches the key' % where
+    if dane.get('matches') is False:
+        return False, '%s: no TLSA record of %s matches the key presented (3 1 1 %s)' % (
+            where, dane['name'], (endpoint.get('tlsa') or {}).get('3 1 1'))
+    return None, '%s: not judged (only TLSA records the leaf alone cannot check, e.g. DANE-TA)' % where
+
+
 def _endpoint_verdict(entry, nexthop_name, endpoint, digest):
     """(ok, reason) for one endpoint under one entry, as Postfix would judge it."""
     level = entry['level']
     where = '%s[%s]:%s' % (endpoint['hostname'], endpoint['address'], endpoint['port'])
+    if level in ('dane', 'dane-only'):
+        return _dane_verdict(level, where, endpoint)
     if endpoint.get('certificate') is None:
         error = endpoint.get('error') or 'no TLS'
         if level in ('none', 'may') and endpoint.get('starttls') is False:
@@ -170,8 +197,6 @@ def _endpoint_verdict(entry, nexthop_name, endpoint, digest):
         return False, '%s: %s' % (where, error)
     if level in ('none', 'may', 'encrypt'):
         return True, '%s: %s' % (where, endpoint['tls'].get('version', 'TLS') if endpoint.get('tls') else 'TLS')
-    if level in ('dane', 'dane-only'):
-        return None, '%s: not judged (DANE needs a DNSSEC-validated TLSA lookup)' % where
     if level == 'fingerprint':
         pins = set(str(p).upper() for p in entry.get('fingerprints') or [])
         fps = endpoint['fingerprints']

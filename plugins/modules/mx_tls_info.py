@@ -19,7 +19,10 @@ description:
     A/AAAA records), connects to every address, says EHLO, starts TLS the way Postfix does (no SNI by
     default) and reports the certificate, its certificate and public-key fingerprints, TLSA data,
     whether the chain verifies and whether the names match the destination by the C(secure) level's rules.
-  - It recommends V(secure) where every endpoint verifies by name, V(fingerprint) with the pins of every
+  - For each MX host it looks up the TLSA records C(_25._tcp.HOST) with the DNSSEC OK and AD bits and reports
+    the records, whether the resolver validated them (AD bit) and whether the presented key matches them.
+  - It recommends V(dane) where every MX host publishes DNSSEC-validated TLSA records that match its key,
+    V(secure) where every endpoint verifies by name, V(fingerprint) with the pins of every
     endpoint where every endpoint offers TLS but not all verify, V(encrypt) where TLS was seen everywhere
     an endpoint answered, and V(may) otherwise, with the reason.
   - One failing endpoint never fails the task; only invalid options do.
@@ -186,6 +189,16 @@ results:
           description: TLSA association data for DANE-EE records (3 1 1 and 3 0 1).
           type: dict
           sample: {"3 1 1": "0c72ac70b745ac19998811b131d662c9ac69dbdbe7cb23e5b514b56664c5d3d6"}
+        dane:
+          description:
+            - The TLSA records of C(_PORT._tcp.HOSTNAME) (asked with the DO and AD bits), null for IP next hops.
+            - C(validated) is the resolver's AD bit (the answer was DNSSEC-validated; only a validating resolver you
+              trust sets it), C(usable) says validated records exist (Postfix's V(dane) level would enforce them),
+              C(matches) whether a DANE-EE (3 1 1 or 3 0 1) record matches the presented key (null when no such
+              record exists or there was no TLS session).
+          type: dict
+          sample: {name: _25._tcp.mx1.example.com, records: [{usage: 3, selector: 1, mtype: 1, data: "0c72ac70..."}],
+                   validated: true, usable: true, matches: true, error: null}
         chain_verified: {description: Whether the chain verifies against the CA certificates., type: bool, sample: true}
         verify_error:
           description: Why the chain does not verify, or null.
@@ -196,7 +209,7 @@ results:
           type: bool
           sample: true
     policy:
-      description: The recommended policy entry.
+      description: The recommended policy entry (V(dane) when every MX host has DNSSEC-validated TLSA records that match its key).
       type: dict
       sample: {level: secure, match: [nexthop, dot-nexthop], reason: every endpoint presents a certificate that verifies for the destination}
     policy_line:
@@ -209,7 +222,7 @@ summary:
   type: dict
   sample: {destinations: 3, destinations_unresolved: 0, endpoints: 5, endpoints_tls: 5, endpoints_verified: 3,
            endpoints_no_starttls: 0, endpoints_failed: 0, expiring_30_days: 0,
-           levels: {secure: 1, fingerprint: 1, encrypt: 0, may: 1}}
+           levels: {dane: 0, secure: 1, fingerprint: 1, encrypt: 0, may: 1}}
 digest:
   description: The digest used for recommended pins.
   returned: always

@@ -12,6 +12,8 @@ from ansible.errors import AnsibleFilterError
 from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.mailtls.postfix.plugins.filter.tls_pins import tls_pins
+from ansible_collections.mailtls.postfix.plugins.filter.tls_posture_report import tls_posture_report
+from ansible_collections.mailtls.postfix.plugins.filter.tls_tlsa_records import tls_tlsa_records
 from ansible_collections.mailtls.postfix.plugins.module_utils._chainfile import check_chain
 from ansible_collections.mailtls.postfix.plugins.module_utils._dns import parse_nameserver
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
@@ -139,6 +141,14 @@ CASES = [
      'certificates[0] (rsa) has neither chain_content nor chain_src'),
     ('harden (tls_pins)', 'chain_src that does not exist', lambda: tls_pins([{'name': 'rsa', 'chain_src': '/nonexistent/chain.pem'}]),
      'chain_src /nonexistent/chain.pem cannot be read: No such file or directory'),
+    ('tlsa (tls_tlsa_records)', 'pin of the wrong length (sha1)', lambda: tls_tlsa_records([':'.join(['AB'] * 20)], ['mx.example.org']),
+     'is not a sha256 public-key fingerprint (32 hex pairs joined by colons)'),
+    ('tlsa (tls_tlsa_records)', 'wildcard instead of an MX host name', lambda: tls_tlsa_records(['ab' * 32], ['*.example.org']),
+     'hostnames[0] is not an MX host name (TLSA records are published per MX host)'),
+    ('report (tls_posture_report)', 'host without tls_policy_check results', lambda: tls_posture_report({'mx1': {'changed': False}}),
+     'report: mx1 has no tls_policy_check results (a dict with a checks list)'),
+    ('report (tls_posture_report)', 'unknown format', lambda: tls_posture_report({}, 'pdf'),
+     "report: format must be markdown, html or data, got 'pdf'"),
 ]
 
 # The role's rows: (bad input, error, the Molecule scenario and the case that proves it)

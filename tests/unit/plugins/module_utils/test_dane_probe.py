@@ -79,3 +79,29 @@ def test_verdict_of_trust_anchor_and_other_digests():
     lookup['records'] = [{'usage': 3, 'selector': 0, 'mtype': 1, 'data': 'EF' * 32}]
     assert dane_verdict(lookup, own)['matches'] is True
     assert dane_verdict(lookup, None)['matches'] is None
+
+
+def test_dane_entries_are_judged_from_the_tlsa_lookup(pinned):
+    from ansible_collections.mailtls.postfix.plugins.module_utils._fleet import judge
+    prober, dns, keys = pinned
+    entries = [{'destination': 'pinned.test', 'level': 'dane'}, {'destination': 'pinned.test', 'level': 'dane-only'}]
+    # no records: dane falls back to may, dane-only defers
+    result, dummy = probe(prober, 'pinned.test')
+    v = judge(entries, [result])
+    assert (v[0]['status'], v[1]['status']) == ('delivers', 'fails')
+    assert 'no DNSSEC-validated TLSA records for _%d._tcp.mx1.pinned.test (dane-only defers)' % prober.port in v[1]['reason']
+    # validated records, one stale: the other MX delivers, so degraded at both levels
+    dns.add('_%d._tcp.mx1.pinned.test' % prober.port, 'TLSA', ['3 1 1 ' + keys['mx1.pinned.test']])
+    dns.add('_%d._tcp.mx2.pinned.test' % prober.port, 'TLSA', ['3 1 1 ' + 'cd' * 32])
+    dns.validated.add('pinned.test')
+    result, dummy = probe(prober, 'pinned.test')
+    v = judge(entries, [result])
+    assert (v[0]['status'], v[1]['status']) == ('degraded', 'degraded')
+    assert v[0]['endpoints'][0]['reason'].endswith('a DNSSEC-validated TLSA record matches the key')
+    assert 'no TLSA record of _%d._tcp.mx2.pinned.test matches the key presented (3 1 1 %s)' % (
+        prober.port, keys['mx2.pinned.test']) in v[0]['endpoints'][1]['reason']
+    # the same records without the AD bit are not used: dane is opportunistic again
+    dns.validated.clear()
+    result, dummy = probe(prober, 'pinned.test')
+    v = judge(entries, [result])
+    assert (v[0]['status'], v[1]['status']) == ('delivers', 'fails')
