@@ -68,10 +68,13 @@ def build(hosts, warn_days=21, generated=None):
                 continue
             for ep in endpoints:
                 severity, note = _row_severity(check, ep, warn_days)
+                where = '%s[%s]:%s' % (ep.get('hostname'), ep.get('address'), ep.get('port'))
+                if note.startswith(where + ': '):
+                    note = note[len(where) + 2:]  # the row names the endpoint already
                 key = None
                 if ep.get('key_type'):
                     key = '%s %s' % (ep['key_type'], ep['key_bits']) if ep.get('key_bits') else ep['key_type']
-                rows.append(dict(base, endpoint='%s[%s]:%s' % (ep.get('hostname'), ep.get('address'), ep.get('port')),
+                rows.append(dict(base, endpoint=where,
                                  trust=ep.get('trust') or 'none', tls_version=ep.get('tls_version'), key=key,
                                  days_remaining=ep.get('days_remaining'), not_after=ep.get('not_after'),
                                  ok=ep.get('ok'), severity=severity, note=note))
