@@ -138,6 +138,18 @@ class Resolver:
         return mx, False
 
 
+    def txt(self, name):
+        """The TXT strings of a name ([] when there are none); MailTLSError when the lookup fails."""
+        if self._resolver is None:
+            raise MailTLSError('TXT lookups need the Python library dnspython')
+        try:
+            records = self._query(name, 'TXT')
+        except MailTLSError as e:
+            if 'NXDOMAIN' in str(e):
+                return []
+            raise
+        return [b''.join(r.strings).decode('utf-8', 'replace') for r in records]
+
     def tlsa(self, hostname, port):
         """The TLSA records of _PORT._tcp.HOSTNAME and whether the resolver validated them (AD bit).
 

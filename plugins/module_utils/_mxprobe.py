@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import certificate_facts, match_names
 from ansible_collections.mailtls.postfix.plugins.module_utils._dns import dane_verdict, resolve
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._mtasts import discover, match_from_mx
 from ansible_collections.mailtls.postfix.plugins.module_utils._nexthop import parse_nexthop
 from ansible_collections.mailtls.postfix.plugins.module_utils._smtp import NO_STARTTLS, make_context, probe
 
@@ -46,12 +47,20 @@ def secure_patterns(nexthop):
     return [name, '.' + name] if name else []
 
 
-def recommend(nexthop, endpoints, digest='sha256', pin='pubkey', lookup_error=None):
-    """Recommend a policy entry for one destination from its probed endpoints.
+def recommend(nexthop, endpoints, digest='sha256', pin='pubkey', lookup_error=None, sts=None):
+    """Recommend a policy entry for one destination from its probed endpoints (and its MTA-STS policy).
 
     Returns (policy dict, policy line).
     """
     key = nexthop.key
+    dane_everywhere = bool(endpoints) and nexthop.mx and all(
+        (e.get('dane') or {}).get('usable') and e['dane']['matches'] for e in endpoints)
+    if sts and sts.get('mode') == 'enforce' and not dane_everywhere:
+        # RFC 8461: deliver only to the policy's MX patterns, with a certificate that verifies (DANE wins where usable)
+        match = match_from_mx(sts['mx'])
+        reason = 'MTA-STS policy %s in enforce mode: mx %s' % (sts['id'], ', '.join(sts['mx']))
+        return ({'level': 'secure', 'match': match, 'reason': reason, 'mta_sts': True},
+                '%s secure match=%s' % (key, ':'.join(match)))
     if not endpoints:
         reason = 'no endpoint to probe (%s); keep the default level' % (lookup_error or 'no addresses')
         return {'level': 'may', 'match': [], 'reason': reason}, '%s may' % key
@@ -69,7 +78,7 @@ def recommend(nexthop, endpoints, digest='sha256', pin='pubkey', lookup_error=No
         reason = ('TLS on every endpoint that answered, but %d of %d failed (%s), so their keys are unknown'
                   % (len(failed), len(endpoints), '; '.join(sorted(set(e['error'] for e in failed)))))
         return {'level': 'encrypt', 'match': [], 'reason': reason}, '%s encrypt' % key
-    if nexthop.mx and all((e.get('dane') or {}).get('usable') and e['dane']['matches'] for e in endpoints):
+    if dane_everywhere:
         reason = ('every MX host publishes DNSSEC-validated TLSA records that match the key it presents '
                   '(needs smtp_dns_support_level = dnssec and a validating resolver)')
         return {'level': 'dane', 'match': [], 'reason': reason}, '%s dane' % key
@@ -104,9 +113,13 @@ class Prober:
     """Holds the options of one run; ``run()`` probes a list of parsed next hops."""
 
     def __init__(self, resolver, port=25, timeout=10.0, concurrency=32, ehlo_name='localhost',
-                 ca_file=None, ca_path=None, sni=None, digest='sha256', pin='pubkey', probe_func=probe, dane=True):
+                 ca_file=None, ca_path=None, sni=None, digest='sha256', pin='pubkey', probe_func=probe, dane=True,
+                 mta_sts=False, sts_port=443):
         self.resolver = resolver
         self.dane = dane
+        self.mta_sts = mta_sts
+        self.sts_port = sts_port
+        self.ca_file = ca_file
         self.port = port
         self.timeout = timeout
         self.concurrency = concurrency
@@ -162,14 +175,22 @@ class Prober:
                             if entry['addresses']:
                                 lookups[(entry['hostname'], nexthop.port or self.port)] = None
                 lookups = dict(zip(lookups, pool.map(self._tlsa, list(lookups))))
-        results = [self._destination(nexthop, mx, note, error, probes, lookups)
+            # MTA-STS policies of the domains (not of bracketed next hops), when asked for
+            sts = {}
+            if self.mta_sts:
+                domains = [nh.host for nh in nexthops if nh.mx]
+                sts = dict(zip(domains, pool.map(self._sts, domains)))
+        results = [self._destination(nexthop, mx, note, error, probes, lookups, sts.get(nexthop.host) if nexthop.mx else None)
                    for nexthop, (mx, note, error) in zip(nexthops, resolved)]
         return results, summarize(results)
 
     def _tlsa(self, target):
         return self.resolver.tlsa(*target)
 
-    def _destination(self, nexthop, mx, note, error, probes, lookups):
+    def _sts(self, domain):
+        return discover(domain, self.resolver, self.timeout, self.ca_file, self.sts_port)
+
+    def _destination(self, nexthop, mx, note, error, probes, lookups, sts=None):
         port = nexthop.port or self.port
         patterns = secure_patterns(nexthop)
         endpoints = []
@@ -194,7 +215,7 @@ class Prober:
                     endpoint['dane'] = dane_verdict(lookup, endpoint['tlsa'])
                 endpoints.append(endpoint)
         lookup_error = error or '; '.join(e['error'] for e in mx if e['error']) or None
-        policy, line = recommend(nexthop, endpoints, self.digest, self.pin, lookup_error)
+        policy, line = recommend(nexthop, endpoints, self.digest, self.pin, lookup_error, sts)
         return {
             'destination': nexthop.original,
             'key': nexthop.key,
@@ -205,6 +226,7 @@ class Prober:
             'endpoints': endpoints,
             'policy': policy,
             'policy_line': line,
+            'mta_sts': sts,
         }
 
 

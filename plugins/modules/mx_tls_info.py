@@ -100,6 +100,16 @@ options:
     type: str
     choices: [pubkey, cert]
     default: pubkey
+  mta_sts:
+    description:
+      - Also read each domain's MTA-STS policy (RFC 8461) - the C(_mta-sts) TXT record, then
+        C(https://mta-sts.DOMAIN/.well-known/mta-sts.txt), whose certificate must verify against O(ca_file)
+        (or the system's CA certificates) and name that host.
+      - An V(enforce) policy makes the recommendation V(secure) with the policy's C(mx) patterns as match
+        names (C(*.example.com) becomes C(.example.com)), unless DNSSEC-validated TLSA records cover every MX
+        (DANE takes precedence). V(testing) and V(none) policies enforce nothing.
+    type: bool
+    default: false
 notes:
   - Probes send EHLO, STARTTLS and QUIT; no mail is sent.
   - An endpoint whose chain does not verify is reached twice, the second time without verification to read its certificate.
@@ -212,6 +222,12 @@ results:
       description: The recommended policy entry (V(dane) when every MX host has DNSSEC-validated TLSA records that match its key).
       type: dict
       sample: {level: secure, match: [nexthop, dot-nexthop], reason: every endpoint presents a certificate that verifies for the destination}
+    mta_sts:
+      description:
+        - With O(mta_sts), the domain's policy - C(id) from the TXT record, C(mode), C(mx), C(max_age) - or
+          C(error) naming why a published policy could not be read (treated as no policy); null otherwise.
+      type: dict
+      sample: {id: "20261129", mode: enforce, mx: [mx1.example.com, "*.example.com"], max_age: 604800, error: null}
     policy_line:
       description: The recommended entry as a policy-map line.
       type: str
@@ -263,6 +279,7 @@ def main():
             nameservers=dict(type='list', elements='str'),
             digest=dict(type='str', choices=['sha256', 'sha1', 'md5']),
             pin=dict(type='str', default='pubkey', choices=['pubkey', 'cert']),
+            mta_sts=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
@@ -289,7 +306,7 @@ def main():
         prober = Prober(
             resolver, port=p['port'], timeout=p['timeout'], concurrency=p['concurrency'],
             ehlo_name=p['ehlo_name'] or socket.getfqdn(), ca_file=p['ca_file'], ca_path=p['ca_path'],
-            sni=p['sni'], digest=digest, pin=p['pin'],
+            sni=p['sni'], digest=digest, pin=p['pin'], mta_sts=p['mta_sts'],
         )
         results, summary = prober.run(nexthops)
     except MailTLSError as e:

@@ -1,0 +1,169 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailtls.postfix contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""MTA-STS (RFC 8461): the _mta-sts TXT record, the HTTPS policy, and the match names of an enforce policy.
+
+Private to the mailtls.postfix collection; not a public API.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+import socket
+import ssl
+
+from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+
+MAX_POLICY_BYTES = 64 * 1024  # RFC 8461 3.3: senders may limit the policy's size; 64 KiB is what it suggests
+_TXT_ID = re.compile(r'^[A-Za-z0-9]{1,32}$')
+_MX_PATTERN = re.compile(r'^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$')
+
+
+def parse_txt(records):
+    """The STS TXT record among ``records`` (strings): {'id': ...}, or None when there is none.
+
+    RFC 8461 3.1: exactly one record starting with v=STSv1; more than one means no policy.
+    """
+    sts = [r for r in records if r.startswith('v=STSv1')]
+    if not sts:
+        return None
+    if len(sts) > 1:
+        raise MailTLSError('more than one v=STSv1 TXT record (RFC 8461 3.1: treated as no policy)')
+    fields = {}
+    for part in sts[0].split(';'):
+        part = part.strip()
+        if not part:
+            continue
+        key, sep, value = part.partition('=')
+        if not sep:
+            raise MailTLSError('TXT record %r: field %r is not key=value' % (sts[0], part))
+        fields[key.strip()] = value.strip()
+    if fields.get('v') != 'STSv1':
+        raise MailTLSError('TXT record %r does not start with v=STSv1;' % sts[0])
+    if not _TXT_ID.match(fields.get('id', '')):
+        raise MailTLSError('TXT record %r: id must be 1 to 32 letters or digits' % sts[0])
+    return {'id': fields['id']}
+
+
+def parse_policy(text):
+    """The policy file (RFC 8461 3.2): {'version', 'mode', 'max_age', 'mx': [...]}; errors name the line."""
+    policy = {'mx': []}
+    for number, line in enumerate(text.replace('\r\n', '\n').split('\n'), 1):
+        if not line.strip():
+            continue
+        key, sep, value = line.partition(':')
+        if not sep:
+            raise MailTLSError('policy line %d %r is not "key: value"' % (number, line))
+        key, value = key.strip(), value.strip()
+        if key == 'mx':
+            pattern = value.lower().rstrip('.')
+            if not _MX_PATTERN.match(pattern):
+                raise MailTLSError('policy line %d: mx %r is not a host name or *.domain pattern' % (number, value))
+            policy['mx'].append(pattern)
+        elif key in ('version', 'mode', 'max_age'):
+            if key in policy:
+                raise MailTLSError('policy line %d: %s given twice' % (number, key))
+            policy[key] = value
+    if policy.get('version') != 'STSv1':
+        raise MailTLSError('policy version must be STSv1, got %r' % policy.get('version'))
+    if policy.get('mode') not in ('enforce', 'testing', 'none'):
+        raise MailTLSError('policy mode must be enforce, testing or none, got %r' % policy.get('mode'))
+    try:
+        policy['max_age'] = int(policy.get('max_age'))
+    except (TypeError, ValueError):
+        raise MailTLSError('policy max_age must be a number of seconds, got %r' % policy.get('max_age'))
+    if not 0 <= policy['max_age'] <= 31557600:
+        raise MailTLSError('policy max_age must be 0 to 31557600 seconds, got %d' % policy['max_age'])
+    if policy['mode'] != 'none' and not policy['mx']:
+        raise MailTLSError('policy in mode %s names no mx' % policy['mode'])
+    return policy
+
+
+def match_from_mx(patterns):
+    """Postfix secure match names for the policy's mx patterns: host names as they are, *.d as .d.
+
+    Postfix's .d matches any depth of subdomain, the policy's *.d exactly one label: the entry
+    accepts a little more than the policy, never less.
+    """
+    out = []
+    for pattern in patterns:
+        name = '.' + pattern[2:] if pattern.startswith('*.') else pattern
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def fetch_policy(domain, timeout=10.0, ca_file=None, port=443, connect_address=None):
+    """GET https://mta-sts.DOMAIN/.well-known/mta-sts.txt with certificate and name verification.
+
+    No redirects (RFC 8461 3.3), text/plain only, at most MAX_POLICY_BYTES. ``connect_address`` lets
+    a test reach a lab server; the name checked and sent (SNI, Host) is always mta-sts.DOMAIN.
+    """
+    host = 'mta-sts.' + domain
+    context = ssl.create_default_context(cafile=ca_file)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        raw = socket.create_connection((connect_address or host, port), timeout=timeout)
+    except OSError as e:
+        raise MailTLSError('%s:%d: cannot connect (%s)' % (host, port, e.strerror or e))
+    try:
+        with context.wrap_socket(raw, server_hostname=host) as conn:
+            conn.sendall(('GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: %s\r\nUser-Agent: mailtls.postfix\r\n'
+                          'Accept: text/plain\r\nConnection: close\r\n\r\n' % host).encode('ascii'))
+            data = b''
+            while len(data) <= MAX_POLICY_BYTES + 4096:
+                chunk = conn.recv(8192)
+                if not chunk:
+                    break
+                data += chunk
+    except ssl.SSLCertVerificationError as e:
+        raise MailTLSError('%s: the HTTPS certificate does not verify (%s)' % (host, e.verify_message or e))
+    except (ssl.SSLError, OSError) as e:
+        raise MailTLSError('%s: HTTPS failed (%s)' % (host, e))
+    finally:
+        raw.close()
+    head, sep, body = data.partition(b'\r\n\r\n')
+    if not sep:
+        raise MailTLSError('%s: no complete HTTP response' % host)
+    lines = head.decode('iso-8859-1').split('\r\n')
+    status = lines[0].split(' ', 2)
+    if len(status) < 2 or status[1] != '200':
+        raise MailTLSError('%s: HTTP status %s (RFC 8461: only 200, no redirects)' % (host, ' '.join(status[1:]) or '?'))
+    headers = dict((k.strip().lower(), v.strip()) for k, dummy, v in (h.partition(':') for h in lines[1:]))
+    if not headers.get('content-type', '').lower().startswith('text/plain'):
+        raise MailTLSError('%s: Content-Type %r, not text/plain' % (host, headers.get('content-type')))
+    if 'chunked' in headers.get('transfer-encoding', '').lower():
+        raise MailTLSError('%s: chunked responses are not read; serve the policy with Content-Length' % host)
+    if len(body) > MAX_POLICY_BYTES:
+        raise MailTLSError('%s: policy larger than %d bytes' % (host, MAX_POLICY_BYTES))
+    try:
+        return body.decode('utf-8')
+    except UnicodeDecodeError:
+        raise MailTLSError('%s: policy is not UTF-8' % host)
+
+
+def discover(domain, resolver, timeout=10.0, ca_file=None, port=443):
+    """The MTA-STS state of a domain: {'id', 'mode', 'mx', 'max_age', 'error'}.
+
+    No TXT record: mode None (no policy). A TXT record but no valid policy: the error says why
+    (RFC 8461 5: treat as no policy). ``resolver`` is a _dns.Resolver; the HTTPS host is resolved
+    through it, so a lab's own DNS serves the test.
+    """
+    out = {'id': None, 'mode': None, 'mx': [], 'max_age': None, 'error': None}
+    try:
+        txt = parse_txt(resolver.txt('_mta-sts.' + domain))
+        if txt is None:
+            return out
+        out['id'] = txt['id']
+        addresses = resolver.addresses('mta-sts.' + domain)
+        policy = parse_policy(fetch_policy(domain, timeout, ca_file, port, connect_address=addresses[0]))
+    except MailTLSError as e:
+        out['error'] = str(e)
+        return out
+    out.update(mode=policy['mode'], mx=policy['mx'], max_age=policy['max_age'])
+    return out
+
+
+__all__ = ['MAX_POLICY_BYTES', 'discover', 'fetch_policy', 'match_from_mx', 'parse_policy', 'parse_txt']

@@ -1,0 +1,191 @@
+"""MTA-STS: TXT record, policy file, fetch over real HTTPS (lab CA, in-process server), and the entry it gives."""
+import socket
+import ssl
+import threading
+
+import pytest
+
+from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._mtasts import (
+    fetch_policy, match_from_mx, parse_policy, parse_txt)
+
+POLICY = 'version: STSv1\r\nmode: enforce\r\nmx: mx1.example.org\r\nmx: *.backup.example.org\r\nmax_age: 604800\r\n'
+
+
+class HTTPSServer:
+    """One-response HTTPS server on 127.0.0.1 with a given certificate."""
+
+    def __init__(self, issued, response):
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(issued.cert_path, issued.key_path)
+        self.response = response
+        self.requests = []
+        self.sock = socket.socket()
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, dummy = self.sock.accept()
+            except OSError:
+                return
+            try:
+                with self.context.wrap_socket(conn, server_side=True) as tls:
+                    request = b''
+                    while b'\r\n\r\n' not in request:
+                        chunk = tls.recv(4096)
+                        if not chunk:
+                            break
+                        request += chunk
+                    self.requests.append(request.decode('latin-1'))
+                    tls.sendall(self.response)
+            except (OSError, ssl.SSLError):
+                pass
+
+
+def response(body, status='200 OK', ctype='text/plain'):
+    data = body.encode('utf-8')
+    return ('HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n' % (status, ctype, len(data))).encode() + data
+
+
+@pytest.fixture
+def ca(pki):
+    return pki.issue('STS lab CA', ca=True, days=(-10, 3650))
+
+
+def serve(pki, ca, body=POLICY, names=('mta-sts.example.org',), **kw):
+    issued = pki.issue(names[0], list(names), issuer=ca)
+    return HTTPSServer(issued, response(body, **kw))
+
+
+def test_txt_record():
+    assert parse_txt(['v=spf1 -all', 'v=STSv1; id=20261129T000000;']) == {'id': '20261129T000000'}
+    assert parse_txt(['v=spf1 -all']) is None
+    with pytest.raises(MailTLSError, match='more than one v=STSv1 TXT record'):
+        parse_txt(['v=STSv1; id=1', 'v=STSv1; id=2'])
+    with pytest.raises(MailTLSError, match='id must be 1 to 32 letters or digits'):
+        parse_txt(['v=STSv1; id=not-valid!'])
+
+
+def test_policy_and_its_match_names():
+    policy = parse_policy(POLICY)
+    assert policy == {'version': 'STSv1', 'mode': 'enforce', 'max_age': 604800,
+                      'mx': ['mx1.example.org', '*.backup.example.org']}
+    assert match_from_mx(policy['mx']) == ['mx1.example.org', '.backup.example.org']
+    assert parse_policy(POLICY.replace('enforce', 'testing'))['mode'] == 'testing'
+    assert parse_policy('version: STSv1\nmode: none\nmax_age: 0\n')['mx'] == []
+
+
+@pytest.mark.parametrize('text, message', [
+    ('mode: enforce\nmx: a.example\nmax_age: 1\n', "policy version must be STSv1, got None"),
+    ('version: STSv1\nmode: strict\nmx: a.example\nmax_age: 1\n', "policy mode must be enforce, testing or none, got 'strict'"),
+    ('version: STSv1\nmode: enforce\nmx: a.example\nmax_age: soon\n', "policy max_age must be a number of seconds, got 'soon'"),
+    ('version: STSv1\nmode: enforce\nmax_age: 1\n', 'policy in mode enforce names no mx'),
+    ('version: STSv1\nmode: enforce\nmx: a..example\nmax_age: 1\n', "policy line 3: mx 'a..example' is not a host name"),
+    ('version: STSv1\nmode enforce\n', 'policy line 2 \'mode enforce\' is not "key: value"'),
+    ('version: STSv1\nmode: enforce\nmode: testing\nmx: a.example\nmax_age: 1\n', 'policy line 3: mode given twice'),
+])
+def test_bad_policies_name_the_problem(text, message):
+    with pytest.raises(MailTLSError) as err:
+        parse_policy(text)
+    assert message in str(err.value)
+
+
+def test_fetch_over_https_with_the_lab_ca(pki, ca):
+    server = serve(pki, ca)
+    text = fetch_policy('example.org', timeout=5, ca_file=ca.cert_path, port=server.port, connect_address='127.0.0.1')
+    assert parse_policy(text)['mode'] == 'enforce'
+    request = server.requests[0]
+    assert request.startswith('GET /.well-known/mta-sts.txt HTTP/1.1\r\n') and 'Host: mta-sts.example.org\r\n' in request
+
+
+@pytest.mark.parametrize('kind, message', [
+    ('untrusted', 'the HTTPS certificate does not verify'),
+    ('wrong-name', 'the HTTPS certificate does not verify'),
+    ('redirect', 'HTTP status 301 Moved Permanently (RFC 8461: only 200, no redirects)'),
+    ('html', "Content-Type 'text/html', not text/plain"),
+    ('too-big', 'policy larger than 65536 bytes'),
+])
+def test_fetch_refuses(pki, ca, kind, message):
+    if kind == 'untrusted':
+        server = HTTPSServer(pki.issue('mta-sts.example.org', ['mta-sts.example.org']), response(POLICY))
+    elif kind == 'wrong-name':
+        server = serve(pki, ca, names=('www.example.org',))
+    elif kind == 'redirect':
+        server = serve(pki, ca, body='', status='301 Moved Permanently')
+    elif kind == 'html':
+        server = serve(pki, ca, ctype='text/html')
+    else:
+        server = serve(pki, ca, body='x' * 70000)
+    with pytest.raises(MailTLSError) as err:
+        fetch_policy('example.org', timeout=5, ca_file=ca.cert_path, port=server.port, connect_address='127.0.0.1')
+    assert message in str(err.value) and 'mta-sts.example.org' in str(err.value)
+
+
+def test_nothing_listening():
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    with pytest.raises(MailTLSError, match='mta-sts.example.org:%d: cannot connect' % port):
+        fetch_policy('example.org', timeout=2, port=port, connect_address='127.0.0.1')
+
+
+
+@pytest.fixture
+def sts_lab(lab, pki, ca, tmp_path):
+    """The unit lab, and a prober that also looks up MTA-STS; returns (make_prober, dns) with make_prober(mode)."""
+    from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import Prober
+    prober, dummy, dns = lab
+    bundle = tmp_path / 'cas.pem'
+    bundle.write_text(open(prober.ca_file).read() + open(ca.cert_path).read())
+    dns.add('mta-sts.secure.test', 'A', ['127.0.0.1'])
+
+    def make(mode, txt=True):
+        body = (POLICY.replace('enforce', mode).replace('mx1.example.org', 'mx1.secure.test')
+                .replace('*.backup.example.org', '*.secure.test'))
+        server = serve(pki, ca, body=body, names=('mta-sts.secure.test',))
+        if txt:
+            dns.add('_mta-sts.secure.test', 'TXT', ['"v=STSv1; id=20261129;"'])
+        return Prober(prober.resolver, port=prober.port, timeout=2, concurrency=4, ehlo_name='probe.test',
+                      ca_file=str(bundle), mta_sts=True, sts_port=server.port)
+    return make, dns
+
+
+def probe_one(prober, name):
+    from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import parse_destinations
+    results, dummy = prober.run(parse_destinations([name]))
+    return results[0]
+
+
+def test_enforce_policy_gives_secure_with_the_policy_mx(sts_lab):
+    make, dummy = sts_lab
+    result = probe_one(make('enforce'), 'secure.test')
+    assert result['mta_sts'] == {'id': '20261129', 'mode': 'enforce', 'mx': ['mx1.secure.test', '*.secure.test'],
+                                 'max_age': 604800, 'error': None}
+    assert result['policy']['level'] == 'secure' and result['policy']['match'] == ['mx1.secure.test', '.secure.test']
+    assert result['policy_line'] == 'secure.test secure match=mx1.secure.test:.secure.test'
+    assert 'MTA-STS policy 20261129 in enforce mode' in result['policy']['reason']
+
+
+def test_testing_policy_enforces_nothing(sts_lab):
+    make, dummy = sts_lab
+    result = probe_one(make('testing'), 'secure.test')
+    assert result['mta_sts']['mode'] == 'testing'
+    # the probe's own recommendation stands
+    assert result['policy']['level'] == 'secure' and result['policy']['match'] == ['nexthop', 'dot-nexthop']
+    assert 'MTA-STS' not in result['policy']['reason']
+
+
+def test_no_txt_record_no_policy_and_a_broken_one_is_reported(sts_lab):
+    make, dns = sts_lab
+    result = probe_one(make('enforce', txt=False), 'secure.test')
+    assert result['mta_sts'] == {'id': None, 'mode': None, 'mx': [], 'max_age': None, 'error': None}
+    dns.add('_mta-sts.secure.test', 'TXT', ['"v=STSv1; id=1;"'])
+    dns.add('mta-sts.secure.test', 'A', ['127.0.0.9'])  # nothing listens there
+    result = probe_one(make('enforce', txt=False), 'secure.test')
+    assert result['mta_sts']['mode'] is None and 'cannot connect' in result['mta_sts']['error']
+    assert 'MTA-STS' not in result['policy']['reason']
