@@ -137,7 +137,6 @@ class Resolver:
             raise MailTLSError('%s: null MX, the domain accepts no mail (RFC 7505)' % domain)
         return mx, False
 
-
     def txt(self, name):
         """The TXT strings of a name ([] when there are none); MailTLSError when the lookup fails."""
         if self._resolver is None:

@@ -134,7 +134,6 @@ def test_nothing_listening():
         fetch_policy('example.org', timeout=2, port=port, connect_address='127.0.0.1')
 
 
-
 @pytest.fixture
 def sts_lab(lab, pki, ca, tmp_path):
     """The unit lab, and a prober that also looks up MTA-STS; returns (make_prober, dns) with make_prober(mode)."""
