@@ -27,10 +27,11 @@ stage sanity bash tests/sanity/run.sh
 stage units python -m pytest tests/unit
 stage lint ansible-lint --offline --profile production
 stage docs bash tests/check-docs.sh
-# Molecule scenarios run MOLECULE_JOBS at a time (default 2): their containers
-# mostly wait on each other, so two scenarios share the machine well. Each
-# scenario's output goes to its own log, printed whole when it ends.
-jobs=${MOLECULE_JOBS:-2}
+# Molecule scenarios run MOLECULE_JOBS at a time (default 3): their containers
+# mostly wait on each other (mail queues, retries, reloads), so three scenarios
+# share a two-core machine. Each scenario's output goes to its own log, printed
+# whole when it ends.
+jobs=${MOLECULE_JOBS:-3}
 logs=.cache/test-logs
 mkdir -p "$logs"
 declare -A pid_of=() t0_of=()
