@@ -86,11 +86,16 @@ class Resolver:
         elif nameservers:
             raise MailTLSError('nameservers needs the Python library dnspython')
 
-    def _query(self, name, rdtype):
-        """Return the answer rrset, [] for no data, or raise MailTLSError for NXDOMAIN / failures."""
+    def _query(self, name, rdtype, nxdomain_empty=False):
+        """Return the answer rrset, [] for no data, or raise MailTLSError for NXDOMAIN / failures.
+
+        ``nxdomain_empty``: NXDOMAIN is an answer with no records (for names most domains do not have).
+        """
         try:
             return list(self._resolver.resolve(name, rdtype, search=False))
         except dns.resolver.NXDOMAIN:
+            if nxdomain_empty:
+                return []
             raise MailTLSError('%s: no such domain (NXDOMAIN)' % name)
         except dns.resolver.NoAnswer:
             return []
@@ -141,12 +146,7 @@ class Resolver:
         """The TXT strings of a name ([] when there are none); MailTLSError when the lookup fails."""
         if self._resolver is None:
             raise MailTLSError('TXT lookups need the Python library dnspython')
-        try:
-            records = self._query(name, 'TXT')
-        except MailTLSError as e:
-            if 'NXDOMAIN' in str(e):
-                return []
-            raise
+        records = self._query(name, 'TXT', nxdomain_empty=True)
         return [b''.join(r.strings).decode('utf-8', 'replace') for r in records]
 
     def tlsa(self, hostname, port):
