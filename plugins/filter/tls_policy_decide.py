@@ -16,6 +16,11 @@ description:
   - For the same destination, explicit entries win over fleet self-pins, which win over probe recommendations.
   - Recommendations of V(may) are not written (the client's default level applies); the decisions list says why.
   - Every entry is validated; an invalid or duplicate explicit entry fails with its index and the reason.
+  - A recommendation made from an MTA-STS policy in enforce mode is a V(secure) entry whose C(match) names come
+    from the policy's C(mx) lines. With O(postfix_version) 3.10 or later it also carries the policy as Postfix's
+    STS attributes (C(policy_type=sts), C(policy_domain), one C(mx_host_pattern) per C(mx) line, one C(policy_string)
+    per policy line). Postfix then connects only to MX hosts that match a pattern and checks each certificate
+    against that MX host's name (C(smtp_tls_enforce_sts_mx_patterns), default yes).
 author:
   - mailtls.postfix developers (@mailtls)
 options:
@@ -40,6 +45,14 @@ options:
     description: The fingerprint digest of the pins.
     type: str
     default: sha256
+  postfix_version:
+    description:
+      - The C(mail_version) of the Postfix that gets the policy (C(postconf -h mail_version)).
+      - From 3.10, MTA-STS recommendations carry the STS attributes; explicit entries with STS attributes are refused
+        below 3.10 (Postfix would reject the whole entry and defer the mail).
+      - Unset, no STS attributes are added and explicit ones are not checked against a version.
+    type: str
+    version_added: 0.1.0
 """
 
 EXAMPLES = r"""
@@ -50,6 +63,10 @@ EXAMPLES = r"""
            explicit=[{'destination': 'legacy.example', 'level': 'encrypt'}],
            fleet=[{'host': 'mx2', 'domains': ['example.org'], 'pins': ['3D:95:...']}],
            digest='sha256') }}
+
+- name: Decide for a Postfix 3.10 host (MTA-STS entries get the STS attributes)
+  ansible.builtin.set_fact:
+    decision: "{{ probe.results | mailtls.postfix.tls_policy_decide(postfix_version='3.10.13') }}"
 """
 
 RETURN = r"""
@@ -74,9 +91,9 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._errors import Mai
 from ansible_collections.mailtls.postfix.plugins.module_utils._fleet import decide
 
 
-def tls_policy_decide(probe_results, explicit=None, fleet=None, digest='sha256'):
+def tls_policy_decide(probe_results, explicit=None, fleet=None, digest='sha256', postfix_version=None):
     try:
-        return decide(probe_results, explicit, fleet, digest)
+        return decide(probe_results, explicit, fleet, digest, postfix_version)
     except MailTLSError as e:
         raise AnsibleFilterError('tls_policy_decide: %s' % e)
 

@@ -7,7 +7,9 @@ posttls-finger is Postfix's own TLS client code. For a domain it connects to
 the first MX only, so each endpoint is asked on its own as ``[address]:port``,
 with the entry's match patterns written out as names (``nexthop`` becomes the
 destination domain, ``hostname`` the MX host name), which is what the SMTP
-client compares when it delivers to that MX. It exits 0 whatever happens: the
+client compares when it delivers to that MX. Under an entry with Postfix 3.10's
+MTA-STS attributes, an MX that matches no mx_host_pattern is not asked: the
+SMTP client skips it. It exits 0 whatever happens: the
 verdict is the "... TLS connection established to ..." line it prints.
 """
 
@@ -17,7 +19,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.mailtls.postfix.plugins.module_utils._fleet import STATUS, judge, match_patterns
+from ansible_collections.mailtls.postfix.plugins.module_utils._fleet import STATUS, judge, match_patterns, sts_skip_reason
 
 FINGER_LEVELS = ('fingerprint', 'secure', 'verify')
 _TRUST = re.compile(r'\b(Verified|Trusted|Untrusted|Anonymous) TLS connection established to (\S+?)\[([^\]]+)\]:(\d+)')
@@ -72,6 +74,13 @@ def check(entries, probe_results, digest='sha256', levels=FINGER_LEVELS, ca_file
         if finger is not None and entry['level'] in FINGER_LEVELS and result['endpoints']:
             verdict['judge'] = 'posttls-finger'
             for endpoint, seen in zip(result['endpoints'], verdict['endpoints']):
+                skip = sts_skip_reason(entry, endpoint['hostname'])
+                if skip:
+                    # posttls-finger has no STS mode: the SMTP client never connects to this MX
+                    seen['finger'] = {'trust': None, 'line': 'not asked: ' + skip}
+                    seen['finger_ok'] = False
+                    seen['agree'] = seen['ok'] is False
+                    continue
                 argv = finger_argv(finger.binary, entry, nexthop_name, endpoint, ca_file, digest)
                 trust, line = parse_finger(finger(argv), endpoint['address'], endpoint['port'])
                 seen['finger'] = {'trust': trust, 'line': line or 'no TLS session'}

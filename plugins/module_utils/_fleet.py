@@ -17,9 +17,11 @@ import ipaddress
 from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import match_names
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import (
+    STS_MIN_VERSION,
     normalize_fingerprint,
     parse_map_line,
     validate_entry,
+    version_tuple,
 )
 
 # probe recommendations at these levels are not written: the client's default level applies
@@ -28,7 +30,7 @@ NOT_WRITTEN = ('may', 'none')
 STATUS = {(True, False): 'delivers', (True, True): 'degraded', (False, False): 'fails', (None, False): 'unknown'}
 
 
-def _entry_from_probe(result, digest):
+def _entry_from_probe(result, digest, sts_attributes=False):
     policy = result.get('policy') or {}
     level = policy.get('level')
     entry = {'destination': result['key'], 'level': level}
@@ -39,16 +41,29 @@ def _entry_from_probe(result, digest):
         entry['fingerprints'] = list(policy.get('match') or [])
     elif level in ('secure', 'verify') and policy.get('match'):
         entry['match'] = list(policy['match'])
+    sts = result.get('mta_sts') or {}
+    if sts_attributes and policy.get('mta_sts') and sts.get('mx'):
+        # Postfix 3.10: only MX hosts that match a policy pattern, each checked against its own name
+        entry.update(policy_type='sts', policy_domain=result['key'], mx_host_pattern=list(sts['mx']),
+                     policy_string=list(sts.get('policy_strings') or []))
     return entry
 
 
-def decide(probe_results, explicit=None, fleet=None, digest='sha256'):
+def sts_attributes_for(postfix_version):
+    """Whether a Postfix of this version takes the MTA-STS attributes (3.10 and later); None: not known, no."""
+    return postfix_version not in (None, '') and version_tuple(postfix_version) >= STS_MIN_VERSION
+
+
+def decide(probe_results, explicit=None, fleet=None, digest='sha256', postfix_version=None):
     """One policy from three sources; later sources win for the same key: probe, fleet, explicit.
 
     ``probe_results``: the ``results`` list of mx_tls_info.
     ``explicit``: entries as the tls role takes them (postfix_tls_policies).
     ``fleet``: ``[{'host': name, 'domains': [...], 'pins': [...]}]``; each domain gets a fingerprint
     entry pinning the public keys of every fleet host that serves it.
+    ``postfix_version``: the version of the Postfix that gets the policy. From 3.10, an entry made from
+    an MTA-STS policy also carries the policy as Postfix's STS attributes (policy_type=sts,
+    mx_host_pattern, policy_string), and explicit entries with those attributes are refused below 3.10.
 
     Returns ``{'policies': [entries sorted by key], 'decisions': [{destination, level, source, reason}]}``.
     Every entry is validated; MailTLSError names the source and the problem.
@@ -64,8 +79,8 @@ def decide(probe_results, explicit=None, fleet=None, digest='sha256'):
                             'written': False,
                             'reason': '%s; not written, the default client level applies' % policy.get('reason', '')})
             continue
-        entry = _entry_from_probe(result, digest)
-        key, dummy = validate_entry(entry, digest, 'probe result for %s' % result['key'])
+        entry = _entry_from_probe(result, digest, sts_attributes_for(postfix_version))
+        key, dummy = validate_entry(entry, digest, 'probe result for %s' % result['key'], postfix_version)
         chosen[key] = (entry, 'probe', policy.get('reason', ''))
 
     pins_by_domain, hosts_by_domain = {}, {}
@@ -91,7 +106,7 @@ def decide(probe_results, explicit=None, fleet=None, digest='sha256'):
 
     seen = {}
     for i, entry in enumerate(explicit or []):
-        key, dummy = validate_entry(entry, digest, 'explicit policy %d' % i)
+        key, dummy = validate_entry(entry, digest, 'explicit policy %d' % i, postfix_version)
         if key in seen:
             raise MailTLSError('explicit policy %d (%s): duplicate destination, already given by explicit policy %d'
                                % (i, key, seen[key]))
@@ -140,8 +155,40 @@ def _cert_names(certificate):
     return [part[3:].lower() for part in (certificate.get('subject') or '').split(',') if part.upper().startswith('CN=')]
 
 
+def sts_mx_patterns(entry):
+    """The MX patterns Postfix 3.10 enforces for an entry, or None where it enforces none.
+
+    With smtp_tls_enforce_sts_mx_patterns = yes (3.10.5 and later, the default), an entry with
+    policy_type=sts, mx_host_pattern and match connects only to MX hosts whose name matches a
+    pattern, and compares each certificate with that MX host name (match=hostname).
+    """
+    if (entry.get('level') in ('verify', 'secure') and entry.get('match') and entry.get('mx_host_pattern')
+            and str(entry.get('policy_type') or '').lower() == 'sts'):
+        patterns = entry['mx_host_pattern']
+        return [str(p).lower() for p in ([patterns] if isinstance(patterns, str) else patterns)]
+    return None
+
+
+def sts_mx_allowed(patterns, hostname):
+    """Postfix's match_sts_mx_host_pattern: the name itself, or *. and everything after the first label."""
+    name = hostname.lower().rstrip('.')
+    first, dot, rest = name.partition('.')
+    return any(name == p or (p.startswith('*.') and len(p) > 2 and first and dot and rest == p[2:]) for p in patterns)
+
+
+def sts_skip_reason(entry, hostname):
+    """Why Postfix 3.10 does not connect to this MX under the entry, or None."""
+    patterns = sts_mx_patterns(entry)
+    if patterns is None or sts_mx_allowed(patterns, hostname):
+        return None
+    return 'Postfix skips this MX: %s matches no mx_host_pattern of the MTA-STS policy (%s)' % (
+        hostname, ', '.join(patterns))
+
+
 def match_patterns(entry, nexthop_name, mx_hostname):
     """The names a verify/secure entry compares for one MX host (nexthop, dot-nexthop, hostname written out)."""
+    if sts_mx_patterns(entry) is not None:
+        return [mx_hostname]
     words = []
     for part in entry.get('match') or ([] if entry['level'] == 'fingerprint' else
                                        (['hostname'] if entry['level'] == 'verify' else ['nexthop', 'dot-nexthop'])):
@@ -206,6 +253,9 @@ def _endpoint_verdict(entry, nexthop_name, endpoint, digest):
             return True, '%s: certificate pin matches' % where
         return False, '%s: no pin matches (presented public key %s %s)' % (where, digest, fps['pubkey'][digest])
     # verify, secure
+    skip = sts_skip_reason(entry, endpoint['hostname'])
+    if skip:
+        return False, '%s: %s' % (where, skip)
     if not endpoint.get('chain_verified'):
         return False, '%s: chain does not verify (%s)' % (where, endpoint.get('verify_error') or 'untrusted')
     patterns = match_patterns(entry, nexthop_name, endpoint['hostname'])
@@ -289,4 +339,4 @@ def judge(entries, probe_results, digest='sha256'):
 
 
 __all__ = ['NOT_WRITTEN', 'STATUS', 'decide', 'endpoint_facts', 'judge', 'match_patterns', 'parse_policy_text',
-           'pki_trust']
+           'pki_trust', 'sts_attributes_for', 'sts_mx_allowed', 'sts_mx_patterns', 'sts_skip_reason']

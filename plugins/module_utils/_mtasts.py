@@ -15,10 +15,10 @@ import socket
 import ssl
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._policy import STS_MX_PATTERN
 
 MAX_POLICY_BYTES = 64 * 1024  # RFC 8461 3.3: senders may limit the policy's size; 64 KiB is what it suggests
 _TXT_ID = re.compile(r'^[A-Za-z0-9]{1,32}$')
-_MX_PATTERN = re.compile(r'^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$')
 
 
 def parse_txt(records):
@@ -48,18 +48,23 @@ def parse_txt(records):
 
 
 def parse_policy(text):
-    """The policy file (RFC 8461 3.2): {'version', 'mode', 'max_age', 'mx': [...]}; errors name the line."""
-    policy = {'mx': []}
+    """The policy file (RFC 8461 3.2): {'version', 'mode', 'max_age', 'mx': [...], 'lines': [...]}; errors name the line.
+
+    ``lines``: the policy's non-empty lines, whitespace-normalised (RFC 8460 policy-string; Postfix 3.10's
+    policy_string attributes).
+    """
+    policy = {'mx': [], 'lines': []}
     for number, line in enumerate(text.replace('\r\n', '\n').split('\n'), 1):
         if not line.strip():
             continue
+        policy['lines'].append(' '.join(line.split()))
         key, sep, value = line.partition(':')
         if not sep:
             raise MailTLSError('policy line %d %r is not "key: value"' % (number, line))
         key, value = key.strip(), value.strip()
         if key == 'mx':
             pattern = value.lower().rstrip('.')
-            if not _MX_PATTERN.match(pattern):
+            if not STS_MX_PATTERN.match(pattern):
                 raise MailTLSError('policy line %d: mx %r is not a host name or *.domain pattern' % (number, value))
             policy['mx'].append(pattern)
         elif key in ('version', 'mode', 'max_age'):
@@ -145,13 +150,13 @@ def fetch_policy(domain, timeout=10.0, ca_file=None, port=443, connect_address=N
 
 
 def discover(domain, resolver, timeout=10.0, ca_file=None, port=443):
-    """The MTA-STS state of a domain: {'id', 'mode', 'mx', 'max_age', 'error'}.
+    """The MTA-STS state of a domain: {'id', 'mode', 'mx', 'max_age', 'policy_strings', 'error'}.
 
     No TXT record: mode None (no policy). A TXT record but no valid policy: the error says why
     (RFC 8461 5: treat as no policy). ``resolver`` is a _dns.Resolver; the HTTPS host is resolved
     through it, so a lab's own DNS serves the test.
     """
-    out = {'id': None, 'mode': None, 'mx': [], 'max_age': None, 'error': None}
+    out = {'id': None, 'mode': None, 'mx': [], 'max_age': None, 'policy_strings': [], 'error': None}
     try:
         txt = parse_txt(resolver.txt('_mta-sts.' + domain))
         if txt is None:
@@ -162,7 +167,7 @@ def discover(domain, resolver, timeout=10.0, ca_file=None, port=443):
     except MailTLSError as e:
         out['error'] = str(e)
         return out
-    out.update(mode=policy['mode'], mx=policy['mx'], max_age=policy['max_age'])
+    out.update(mode=policy['mode'], mx=policy['mx'], max_age=policy['max_age'], policy_strings=policy['lines'])
     return out
 
 

@@ -19,18 +19,30 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._nexthop import pa
 
 LEVELS = ('none', 'may', 'encrypt', 'dane', 'dane-only', 'fingerprint', 'verify', 'secure')
 DIGEST_BYTES = {'sha256': 32, 'sha1': 20, 'md5': 16}
-# attributes allowed at each level (Postfix 3.7)
+# The MTA-STS attributes of Postfix 3.10 (TLSRPT_README, "MTA-STS Support via smtp_tls_policy_maps"):
+# older versions reject the whole entry ("invalid attribute name") and defer the mail.
+STS_FIELDS = ('policy_type', 'policy_domain', 'mx_host_pattern', 'policy_failure', 'policy_ttl', 'policy_string')
+STS_MIN_VERSION = (3, 10)
+STS_POLICY_TYPES = ('sts', 'no-policy-found')
+STS_FAILURES = ('sts-policy-fetch-error', 'sts-policy-invalid', 'sts-webpki-invalid', 'validation-failure')
+# an MTA-STS mx pattern: a host name, or *. and a domain (RFC 8461 3.2, 4.1)
+STS_MX_PATTERN = re.compile(r'^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$')
+_COMMON = ('protocols', 'ciphers', 'exclude', 'servername')
+# attributes allowed at each level (Postfix 3.7; the STS ones 3.10). Not the STS ones at fingerprint:
+# with policy_type=sts and mx_host_pattern, Postfix 3.10 replaces the match list with "hostname",
+# which would leave no pin to match.
 ATTRIBUTES = {
     'none': (),
-    'may': ('protocols', 'ciphers', 'exclude', 'servername'),
-    'encrypt': ('protocols', 'ciphers', 'exclude', 'servername'),
-    'dane': ('protocols', 'ciphers', 'exclude', 'servername'),
-    'dane-only': ('protocols', 'ciphers', 'exclude', 'servername'),
-    'fingerprint': ('fingerprints', 'protocols', 'ciphers', 'exclude', 'servername'),
-    'verify': ('match', 'protocols', 'ciphers', 'exclude', 'servername', 'tafile'),
-    'secure': ('match', 'protocols', 'ciphers', 'exclude', 'servername', 'tafile'),
+    'may': _COMMON + STS_FIELDS,
+    'encrypt': _COMMON + STS_FIELDS,
+    'dane': _COMMON + STS_FIELDS,
+    'dane-only': _COMMON + STS_FIELDS,
+    'fingerprint': ('fingerprints',) + _COMMON,
+    'verify': ('match',) + _COMMON + ('tafile',) + STS_FIELDS,
+    'secure': ('match',) + _COMMON + ('tafile',) + STS_FIELDS,
 }
-ENTRY_FIELDS = ('destination', 'level', 'match', 'fingerprints', 'protocols', 'ciphers', 'exclude', 'servername', 'tafile')
+ENTRY_FIELDS = ('destination', 'level', 'match', 'fingerprints', 'protocols', 'ciphers', 'exclude', 'servername',
+                'tafile') + STS_FIELDS
 CIPHER_GRADES = ('export', 'low', 'medium', 'high', 'null')
 PROTOCOLS = ('SSLv2', 'SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3')
 _HEX = re.compile(r'^[0-9A-Fa-f]+$')
@@ -96,8 +108,75 @@ def _protocols(where, value):
     return ':'.join(items)
 
 
-def validate_entry(entry, digest='sha256', where='entry'):
-    """Validate one entry (a dict) and return (key, line). MailTLSError names the entry and the problem."""
+def version_tuple(text):
+    """'3.10.13' -> (3, 10, 13); a snapshot such as '3.11-20250101' -> (3, 11)."""
+    numbers = []
+    for part in str(text).split('.'):
+        digits = re.match(r'^[0-9]+', part)
+        if not digits:
+            break
+        numbers.append(int(digits.group(0)))
+        if digits.group(0) != part:
+            break
+    if not numbers:
+        raise MailTLSError('Postfix version %r is not a version number' % (text,))
+    return tuple(numbers)
+
+
+def _sts_words(label, entry, postfix_version):
+    """The MTA-STS attributes of an entry, rendered; [] when it has none."""
+    given = [k for k in STS_FIELDS if entry.get(k) not in (None, [], '')]
+    if not given:
+        return []
+    if postfix_version is not None and version_tuple(postfix_version) < STS_MIN_VERSION:
+        raise MailTLSError('%s: %s need Postfix 3.10 or later, this Postfix is %s (it would reject the whole entry '
+                           'with "invalid attribute name" and defer the mail)' % (label, ', '.join(given), postfix_version))
+    kind = entry.get('policy_type')
+    if kind in (None, ''):
+        raise MailTLSError('%s: %s need policy_type (sts or no-policy-found); Postfix rejects them on a built-in policy'
+                           % (label, ', '.join(given)))
+    if kind not in STS_POLICY_TYPES:
+        raise MailTLSError('%s: policy_type %r is not one of %s' % (label, kind, ', '.join(STS_POLICY_TYPES)))
+    words = ['policy_type=' + kind]
+    if entry.get('policy_domain') not in (None, ''):
+        try:
+            words.append('policy_domain=' + to_ascii_domain(_clean('%s: policy_domain' % label, entry['policy_domain'])))
+        except MailTLSError as e:
+            raise MailTLSError('%s: policy_domain is not a domain name (%s)' % (label, e))
+    for pattern in _as_list(entry.get('mx_host_pattern')):
+        pattern = _clean('%s: mx_host_pattern' % label, pattern).lower().rstrip('.')
+        if not STS_MX_PATTERN.match(pattern):
+            raise MailTLSError('%s: mx_host_pattern %r is not a host name or *.domain' % (label, pattern))
+        words.append('mx_host_pattern=' + pattern)
+    if entry.get('policy_failure') not in (None, ''):
+        failure = entry['policy_failure']
+        if failure not in STS_FAILURES:
+            raise MailTLSError('%s: policy_failure %r is not one of %s' % (label, failure, ', '.join(STS_FAILURES)))
+        words.append('policy_failure=' + failure)
+    if entry.get('policy_ttl') not in (None, ''):
+        ttl = str(entry['policy_ttl'])
+        if not ttl.isdigit() or len(ttl) > 10:
+            raise MailTLSError('%s: policy_ttl %r is not a number of seconds' % (label, entry['policy_ttl']))
+        words.append('policy_ttl=' + ttl)
+    for i, text in enumerate(_as_list(entry.get('policy_string'))):
+        where = '%s: policy_string[%d]' % (label, i)
+        if not isinstance(text, str):
+            raise MailTLSError('%s is not a string' % where)
+        if re.search(r'[{}\x00-\x08\x0a-\x1f\x7f]', text):
+            raise MailTLSError('%s %r contains a brace, a line break or a control character' % (where, text))
+        text = ' '.join(text.split())  # Postfix normalises the whitespace inside { ... } the same way
+        if not text:
+            raise MailTLSError('%s is empty' % where)
+        words.append('{ policy_string = %s }' % text)
+    return words
+
+
+def validate_entry(entry, digest='sha256', where='entry', postfix_version=None):
+    """Validate one entry (a dict) and return (key, line). MailTLSError names the entry and the problem.
+
+    ``postfix_version``: the version of the Postfix that reads the map; the MTA-STS attributes are refused
+    below 3.10. None: not checked.
+    """
     if not isinstance(entry, dict):
         raise MailTLSError('%s is not a mapping of destination, level and attributes' % where)
     dest = entry.get('destination')
@@ -171,7 +250,30 @@ def validate_entry(entry, digest='sha256', where='entry'):
         if not path.startswith('/'):
             raise MailTLSError('%s: tafile %r is not an absolute path' % (label, path))
         words.append('tafile=' + path)
+    words.extend(_sts_words(label, entry, postfix_version))
     return key, ' '.join(words)
+
+
+def _tokens(text):
+    """Split a policy line as Postfix does: at whitespace and commas, but not inside { ... }."""
+    tokens, i, n = [], 0, len(text)
+    while i < n:
+        if text[i] in ' \t,\r\n':
+            i += 1
+            continue
+        start, depth = i, 0
+        while i < n and (depth or text[i] not in ' \t,\r\n'):
+            if text[i] == '{':
+                depth += 1
+            elif text[i] == '}':
+                depth -= 1
+                if depth < 0:
+                    raise MailTLSError('%r has a "}" without its "{"' % text[start:])
+            i += 1
+        if depth:
+            raise MailTLSError('%r has a "{" without its "}"' % text[start:])
+        tokens.append(text[start:i])
+    return tokens
 
 
 def parse_map_line(line):
@@ -179,22 +281,30 @@ def parse_map_line(line):
     stripped = line.strip()
     if not stripped or stripped.startswith('#'):
         return None
-    words = re.split(r'[\s,]+', stripped)
+    words = _tokens(stripped)
     entry = {'destination': words[0], 'level': words[1] if len(words) > 1 else None}
     for word in words[2:]:
-        if '=' not in word:
+        if word.startswith('{'):
+            # { name = value }: Postfix strips the braces and the whitespace around the name and the value
+            word = ' '.join(word[1:-1].split())
+            name, sep, value = word.partition('=')
+            name, value = name.strip(), value.strip()
+        else:
+            name, sep, value = word.partition('=')
+        if not sep:
             raise MailTLSError('attribute %r is not name=value' % word)
-        name, value = word.split('=', 1)
         if name == 'match':
             field = 'fingerprints' if entry['level'] == 'fingerprint' else 'match'
             entry[field] = _as_list(entry.get(field)) + (value.split('|') if field == 'fingerprints' else [value])
-        elif name in ('protocols', 'ciphers', 'exclude', 'servername', 'tafile'):
+        elif name in ('mx_host_pattern', 'policy_string'):
+            entry[name] = _as_list(entry.get(name)) + [value]
+        elif name in ('protocols', 'ciphers', 'exclude', 'servername', 'tafile') + STS_FIELDS:
             if name in entry:
                 raise MailTLSError('attribute %s appears twice' % name)
             entry[name] = value
         else:
             raise MailTLSError('attribute %r is not one this collection writes (%s)'
-                               % (name, 'match, protocols, ciphers, exclude, servername, tafile'))
+                               % (name, ', '.join(('match',) + ENTRY_FIELDS[4:])))
     return entry
 
 
@@ -248,17 +358,17 @@ class Lines:
         self.verbatim = verbatim
 
 
-def entries_lines(entries, digest, source):
+def entries_lines(entries, digest, source, postfix_version=None):
     """Validate entry dicts."""
     keys, lines = [], []
     for index, entry in enumerate(entries):
-        key, line = validate_entry(entry, digest, '%s[%d]' % (source, index))
+        key, line = validate_entry(entry, digest, '%s[%d]' % (source, index), postfix_version)
         keys.append(key)
         lines.append(line)
     return Lines(keys, lines, lambda i: '%s[%d]' % (source, i))
 
 
-def map_text_lines(text, digest, source):
+def map_text_lines(text, digest, source, postfix_version=None):
     """Validate a Postfix-format policy file.
 
     A file whose every entry line is already in the form validate_entry
@@ -292,7 +402,7 @@ def map_text_lines(text, digest, source):
             raise MailTLSError('%s line %d: %s' % (source, number, e))
         if entry is None:
             continue
-        key, line = validate_entry(entry, digest, '%s line %d' % (source, number))
+        key, line = validate_entry(entry, digest, '%s line %d' % (source, number), postfix_version)
         keys.append(key)
         lines.append(line)
         numbers.append(number)
@@ -322,5 +432,6 @@ def render(lines):
     return '\n'.join(lines.values()) + '\n' if lines else ''
 
 
-__all__ = ['ATTRIBUTES', 'DIGEST_BYTES', 'LEVELS', 'Lines', 'build', 'entries_lines', 'map_text_lines', 'normalize_fingerprint',
-           'parse_map_line', 'policy_key', 'render', 'validate_entry']
+__all__ = ['ATTRIBUTES', 'DIGEST_BYTES', 'LEVELS', 'Lines', 'STS_FAILURES', 'STS_FIELDS', 'STS_MX_PATTERN', 'STS_POLICY_TYPES',
+           'build', 'entries_lines', 'map_text_lines', 'normalize_fingerprint', 'parse_map_line', 'policy_key', 'render',
+           'validate_entry', 'version_tuple']

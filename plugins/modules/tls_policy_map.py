@@ -68,6 +68,11 @@ options:
 notes:
   - Entries are dicts with C(destination), C(level) and the attributes C(match) (verify, secure),
     C(fingerprints) (fingerprint), C(protocols), C(ciphers), C(exclude), C(servername), C(tafile).
+  - Postfix 3.10 and later also take the MTA-STS attributes C(policy_type) (V(sts) or V(no-policy-found)),
+    C(policy_domain), C(mx_host_pattern) (a list), C(policy_string) (a list, written as C({ policy_string = ... })),
+    C(policy_failure) and C(policy_ttl) (deprecated by Postfix), at every level but V(none) and V(fingerprint).
+    The others need C(policy_type). On an older Postfix (C(mail_version), read with C(postconf)) they are
+    refused, because it would reject the whole entry and defer the mail.
   - The map is written with mode 0644, owned by root.
 """
 
@@ -84,6 +89,18 @@ EXAMPLES = r"""
         level: secure
         match: [nexthop, dot-nexthop]
         protocols: ">=TLSv1.2"
+
+- name: An MTA-STS domain on Postfix 3.10 (only MX hosts matching a pattern, each checked against its own name)
+  mailtls.postfix.tls_policy_map:
+    path: /etc/postfix/tls_policy
+    entries:
+      - destination: example.com
+        level: secure
+        match: [mail.example.com, .example.net]
+        policy_type: sts
+        policy_domain: example.com
+        mx_host_pattern: [mail.example.com, "*.example.net"]
+        policy_string: ["version: STSv1", "mode: enforce", "mx: mail.example.com", "mx: *.example.net", "max_age: 604800"]
 
 - name: A provider's list of 100,000 destinations, as a Postfix map file
   mailtls.postfix.tls_policy_map:
@@ -143,17 +160,17 @@ def read_src(path):
     return text
 
 
-def src_lines(path, text, fmt, digest):
+def src_lines(path, text, fmt, digest, version=None):
     """Validated lines of the src file."""
     if fmt == 'postfix':
-        return map_text_lines(text, digest, 'src %s' % path)
+        return map_text_lines(text, digest, 'src %s' % path, version)
     try:
         data = json.loads(text)
     except ValueError as e:
         raise MailTLSError('src: %s is not valid JSON (%s)' % (path, e))
     if not isinstance(data, list):
         raise MailTLSError('src: %s must hold a JSON list of entries' % path)
-    return entries_lines(data, digest, 'src')
+    return entries_lines(data, digest, 'src', version)
 
 
 def make_diff(before, after, path):
@@ -190,6 +207,8 @@ def main():
 
     digest = p['digest'] or effective('smtp_tls_fingerprint_digest')
     map_type = p['map_type'] or effective('default_database_type')
+    # the MTA-STS attributes need 3.10: an older Postfix would reject the entry and defer the mail
+    version = effective('mail_version')
     if digest not in ('sha256', 'sha1', 'md5'):
         module.fail_json(msg='smtp_tls_fingerprint_digest is %r; give digest as sha256, sha1 or md5' % digest)
     postmap_argv = [module.get_bin_path('postmap', required=True)] + (['-c', p['config_dir']] if p['config_dir'] else [])
@@ -204,8 +223,8 @@ def main():
             if (p['src_format'] == 'postfix' and not p['entries'] and before != text and not module.check_mode
                     and map_type in ('hash', 'btree', 'lmdb', 'cdb')):
                 speculative = SpeculativeIndex(p['path'], map_type, text, postmap_argv)
-            sources.append(src_lines(p['src'], text, p['src_format'], digest))
-        sources.append(entries_lines(p['entries'], digest, 'entries'))
+            sources.append(src_lines(p['src'], text, p['src_format'], digest, version))
+        sources.append(entries_lines(p['entries'], digest, 'entries', version))
         lines, overridden = build(sources)
         verbatim = text is not None and sources[0].verbatim and not p['entries']
         # a source already in rendered form is kept as written (its comments too)

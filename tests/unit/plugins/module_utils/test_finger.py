@@ -109,6 +109,30 @@ def test_check_with_posttls_finger(lab):
     assert out['checks'][0]['judge'] == 'mx_tls_info' and out['checks'][0]['status'] == 'delivers'
 
 
+def test_sts_entry_skips_mx_hosts_outside_the_policy(lab):
+    """Postfix 3.10 never connects to an MX that matches no mx_host_pattern: posttls-finger is not asked there."""
+    prober, dummy, dummy2 = lab
+    results, dummy3 = prober.run(parse_destinations(['secure.test']))
+    entry = {'destination': 'secure.test', 'level': 'secure', 'match': ['mx1.secure.test'], 'policy_type': 'sts',
+             'mx_host_pattern': ['mx1.secure.test']}
+    assert finger_argv('posttls-finger', entry, 'secure.test', results[0]['endpoints'][0])[-1] == 'mx1.secure.test'
+
+    class Names(FakeFinger):
+        def __call__(self, argv):
+            self.calls.append(argv)
+            address = argv[-2][1:argv[-2].index(']')]
+            return 'posttls-finger: Verified TLS connection established to x[%s]:%s: TLSv1.3\n' % (
+                address, argv[-2].rsplit(':', 1)[1])
+
+    finger = Names({})
+    out = check([entry], results, finger=finger)
+    assert len(finger.calls) == 1 and finger.calls[0][-1] == 'mx1.secure.test'
+    skipped = out['checks'][0]['endpoints'][1]
+    assert skipped['finger']['line'].startswith('not asked: Postfix skips this MX: mx2.secure.test matches no')
+    assert skipped['agree'] and not skipped['finger_ok']
+    assert out['checks'][0]['status'] == 'degraded' and out['disagreements'] == []
+
+
 def test_check_lists_expiring_certificates(pki, smtp_server, lab):
     prober, dummy, dummy2 = lab
     soon = smtp_server(issued=pki.issue('soon.test', ['soon.test'], days=(-80, 5)), host='127.0.0.9')

@@ -4,7 +4,13 @@ import copy
 import pytest
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._fleet import decide, judge, parse_policy_text
+from ansible_collections.mailtls.postfix.plugins.module_utils._fleet import (
+    decide,
+    judge,
+    parse_policy_text,
+    sts_attributes_for,
+    sts_mx_allowed,
+)
 from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import parse_destinations
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import validate_entry
 
@@ -146,6 +152,56 @@ def test_levels_are_judged_as_postfix_would(probed):
     assert v[5]['delivers'] is None and v[5]['reason'] == 'parent-domain entry: not probed'
     assert v[6]['delivers'] is None and v[6]['reason'] == 'not probed'
     assert v[7]['delivers'] is False and 'NXDOMAIN' in v[7]['reason']
+
+
+def test_sts_attributes_close_the_wildcard_loophole(probed):
+    """secure.test: mx1 (certificate mx1.secure.test) and mx2 (certificate *.secure.test), both CA-issued.
+
+    A policy naming only mx1: Postfix 3.7's form (match=mx1.secure.test) also takes mx2, whose wildcard
+    certificate covers the name mx1.secure.test; 3.10's STS attributes skip mx2 (its name matches no
+    pattern) and check mx1 against its own name.
+    """
+    r, results = probed
+    old = {'destination': 'secure.test', 'level': 'secure', 'match': ['mx1.secure.test']}
+    new = dict(old, policy_type='sts', policy_domain='secure.test', mx_host_pattern=['mx1.secure.test'])
+    v_old, v_new = judge([old, new], results)
+    assert v_old['status'] == 'delivers'
+    assert [e['ok'] for e in v_old['endpoints']] == [True, True]
+    assert v_new['status'] == 'degraded'
+    assert [e['ok'] for e in v_new['endpoints']] == [True, False]
+    assert v_new['endpoints'][1]['reason'] == (
+        'mx2.secure.test[127.0.0.3]:%d: Postfix skips this MX: mx2.secure.test matches no mx_host_pattern of the '
+        'MTA-STS policy (mx1.secure.test)' % v_new['endpoints'][1]['port'])
+    # a *. pattern takes both; each certificate is then checked against its own MX name
+    star = dict(new, mx_host_pattern=['*.secure.test'], match=['.secure.test'])
+    assert judge([star], results)[0]['status'] == 'delivers'
+    # without match= Postfix does not enforce the patterns (its own condition), nor does the judge
+    assert judge([dict(new, match=None)], results)[0]['status'] == 'delivers'
+
+
+@pytest.mark.parametrize('pattern, name, allowed', [
+    ('mail.example.com', 'MAIL.example.com.', True),
+    ('*.example.net', 'a.example.net', True),
+    ('*.example.net', 'a.b.example.net', False),   # one label only (RFC 8461 4.1)
+    ('*.example.net', 'example.net', False),
+    ('mail.example.com', 'mail2.example.com', False),
+])
+def test_sts_mx_patterns_match_as_postfix_does(pattern, name, allowed):
+    assert sts_mx_allowed([pattern], name) is allowed
+
+
+def test_sts_attributes_only_from_postfix_3_10():
+    assert [sts_attributes_for(v) for v in ('3.10.13', '3.10.0', '3.11-20250101', '3.9.3', '3.7.11', None, '')] == [
+        True, True, True, False, False, False, False]
+
+
+def test_explicit_sts_entries_are_refused_for_an_older_postfix(probed):
+    r, results = probed
+    explicit = [{'destination': 'secure.test', 'level': 'secure', 'match': ['mx1.secure.test'],
+                 'policy_type': 'sts', 'mx_host_pattern': ['mx1.secure.test']}]
+    assert decide(results, explicit=explicit, postfix_version='3.10.13')['policies'][1]['policy_type'] == 'sts'
+    with pytest.raises(MailTLSError, match=r'explicit policy 0 \(secure.test\): policy_type, mx_host_pattern need Postfix 3.10'):
+        decide(results, explicit=explicit, postfix_version='3.7.11')
 
 
 def test_policy_text_round_trip():

@@ -73,7 +73,9 @@ def test_txt_record():
 def test_policy_and_its_match_names():
     policy = parse_policy(POLICY)
     assert policy == {'version': 'STSv1', 'mode': 'enforce', 'max_age': 604800,
-                      'mx': ['mx1.example.org', '*.backup.example.org']}
+                      'mx': ['mx1.example.org', '*.backup.example.org'],
+                      'lines': ['version: STSv1', 'mode: enforce', 'mx: mx1.example.org', 'mx: *.backup.example.org',
+                                'max_age: 604800']}
     assert match_from_mx(policy['mx']) == ['mx1.example.org', '.backup.example.org']
     assert parse_policy(POLICY.replace('enforce', 'testing'))['mode'] == 'testing'
     assert parse_policy('version: STSv1\nmode: none\nmax_age: 0\n')['mx'] == []
@@ -164,10 +166,34 @@ def test_enforce_policy_gives_secure_with_the_policy_mx(sts_lab):
     make, dummy = sts_lab
     result = probe_one(make('enforce'), 'secure.test')
     assert result['mta_sts'] == {'id': '20261129', 'mode': 'enforce', 'mx': ['mx1.secure.test', '*.secure.test'],
-                                 'max_age': 604800, 'error': None}
+                                 'max_age': 604800, 'error': None,
+                                 'policy_strings': ['version: STSv1', 'mode: enforce', 'mx: mx1.secure.test',
+                                                    'mx: *.secure.test', 'max_age: 604800']}
     assert result['policy']['level'] == 'secure' and result['policy']['match'] == ['mx1.secure.test', '.secure.test']
     assert result['policy_line'] == 'secure.test secure match=mx1.secure.test:.secure.test'
     assert 'MTA-STS policy 20261129 in enforce mode' in result['policy']['reason']
+
+
+def test_enforce_policy_becomes_sts_attributes_for_postfix_3_10_only(sts_lab):
+    from ansible_collections.mailtls.postfix.plugins.module_utils._fleet import decide
+    from ansible_collections.mailtls.postfix.plugins.module_utils._policy import validate_entry
+    make, dummy = sts_lab
+    result = probe_one(make('enforce'), 'secure.test')
+    new = decide([result], postfix_version='3.10.13')['policies']
+    assert new == [{'destination': 'secure.test', 'level': 'secure', 'match': ['mx1.secure.test', '.secure.test'],
+                    'policy_type': 'sts', 'policy_domain': 'secure.test',
+                    'mx_host_pattern': ['mx1.secure.test', '*.secure.test'],
+                    'policy_string': ['version: STSv1', 'mode: enforce', 'mx: mx1.secure.test', 'mx: *.secure.test',
+                                      'max_age: 604800']}]
+    assert validate_entry(new[0], postfix_version='3.10.13')[1] == (
+        'secure.test secure match=mx1.secure.test:.secure.test policy_type=sts policy_domain=secure.test '
+        'mx_host_pattern=mx1.secure.test mx_host_pattern=*.secure.test { policy_string = version: STSv1 } '
+        '{ policy_string = mode: enforce } { policy_string = mx: mx1.secure.test } { policy_string = mx: *.secure.test } '
+        '{ policy_string = max_age: 604800 }')
+    # Postfix 3.7 (and an unknown version) gets the entry without them: the match names carry the policy
+    for version in ('3.7.11', None):
+        assert decide([result], postfix_version=version)['policies'] == [
+            {'destination': 'secure.test', 'level': 'secure', 'match': ['mx1.secure.test', '.secure.test']}]
 
 
 def test_testing_policy_enforces_nothing(sts_lab):
@@ -177,12 +203,18 @@ def test_testing_policy_enforces_nothing(sts_lab):
     # the probe's own recommendation stands
     assert result['policy']['level'] == 'secure' and result['policy']['match'] == ['nexthop', 'dot-nexthop']
     assert 'MTA-STS' not in result['policy']['reason']
+    assert 'policy_type' not in decide_one(result)
+
+
+def decide_one(result):
+    from ansible_collections.mailtls.postfix.plugins.module_utils._fleet import decide
+    return decide([result], postfix_version='3.10.13')['policies'][0]
 
 
 def test_no_txt_record_no_policy_and_a_broken_one_is_reported(sts_lab):
     make, dns = sts_lab
     result = probe_one(make('enforce', txt=False), 'secure.test')
-    assert result['mta_sts'] == {'id': None, 'mode': None, 'mx': [], 'max_age': None, 'error': None}
+    assert result['mta_sts'] == {'id': None, 'mode': None, 'mx': [], 'max_age': None, 'policy_strings': [], 'error': None}
     dns.add('_mta-sts.secure.test', 'TXT', ['"v=STSv1; id=1;"'])
     dns.add('mta-sts.secure.test', 'A', ['127.0.0.9'])  # nothing listens there
     result = probe_one(make('enforce', txt=False), 'secure.test')

@@ -111,12 +111,75 @@ def test_parse_map_line(line, entry):
 @pytest.mark.parametrize('line, message', [
     ('example.com encrypt protocols', "attribute 'protocols' is not name=value"),
     ('example.com encrypt ciphers=high ciphers=low', 'attribute ciphers appears twice'),
-    ('example.com encrypt policy_type=sts', "attribute 'policy_type' is not one this collection writes"),
+    ('example.com encrypt colour=red', "attribute 'colour' is not one this collection writes"),
+    ('example.com secure policy_type=sts policy_type=sts', 'attribute policy_type appears twice'),
+    ('example.com secure { policy_string = mode: enforce', '"{" without its "}"'),
+    ('example.com secure policy_string=x}', '"}" without its "{"'),
+    ('example.com secure { policy_string }', "attribute 'policy_string' is not name=value"),
 ])
 def test_parse_map_line_errors(line, message):
     with pytest.raises(MailTLSError) as e:
         parse_map_line(line)
     assert message in str(e.value)
+
+
+STS = {'destination': 'example.com', 'level': 'secure', 'match': ['mail.example.com', '.example.net'],
+       'policy_type': 'sts', 'policy_domain': 'example.com', 'mx_host_pattern': ['mail.example.com', '*.example.net'],
+       'policy_string': ['version: STSv1', 'mode: enforce', 'mx: mail.example.com', 'mx: *.example.net', 'max_age: 604800']}
+STS_LINE = ('example.com secure match=mail.example.com:.example.net policy_type=sts policy_domain=example.com '
+            'mx_host_pattern=mail.example.com mx_host_pattern=*.example.net { policy_string = version: STSv1 } '
+            '{ policy_string = mode: enforce } { policy_string = mx: mail.example.com } '
+            '{ policy_string = mx: *.example.net } { policy_string = max_age: 604800 }')
+
+
+def test_sts_attributes_render_in_postfix_3_10_syntax_and_parse_back():
+    """TLSRPT_README: name=value, and { name = value } where the value has whitespace; repeated per pattern/line."""
+    assert validate_entry(STS, postfix_version='3.10.13') == ('example.com', STS_LINE)
+    assert validate_entry(STS) == ('example.com', STS_LINE)  # version not known: not checked
+    assert parse_map_line(STS_LINE) == dict(STS, match=['mail.example.com:.example.net'])
+    # as another tool may write them: commas, odd whitespace inside the braces, a line of several spaces
+    other = ('example.com secure, match=mail.example.com, policy_type=sts,{policy_string=version:  STSv1}'
+             ' {  policy_string =   mode: enforce  } mx_host_pattern=*.Example.NET policy_failure=sts-webpki-invalid'
+             ' policy_ttl=604800')
+    entry = parse_map_line(other)
+    assert entry['policy_string'] == ['version: STSv1', 'mode: enforce']
+    assert validate_entry(entry, postfix_version='3.10.13')[1] == (
+        'example.com secure match=mail.example.com policy_type=sts mx_host_pattern=*.example.net '
+        'policy_failure=sts-webpki-invalid policy_ttl=604800 { policy_string = version: STSv1 } '
+        '{ policy_string = mode: enforce }')
+    assert validate_entry({'destination': 'example.com', 'level': 'may', 'policy_type': 'no-policy-found'},
+                          postfix_version='3.11-20250101')[1] == 'example.com may policy_type=no-policy-found'
+    # a file with them takes the line-by-line path and keeps every attribute
+    lines = map_text_lines(STS_LINE + '\n', 'sha256', 'src', '3.10.13')
+    assert lines.lines == [STS_LINE] and not lines.verbatim
+
+
+@pytest.mark.parametrize('change, version, message', [
+    ({}, '3.7.11', 'policy_type, policy_domain, mx_host_pattern, policy_string need Postfix 3.10 or later, '
+                   'this Postfix is 3.7.11 (it would reject the whole entry with "invalid attribute name"'),
+    ({}, '3.9.3', 'need Postfix 3.10 or later, this Postfix is 3.9.3'),
+    ({}, 'unknown', "Postfix version 'unknown' is not a version number"),
+    ({'policy_type': None}, None, 'policy_domain, mx_host_pattern, policy_string need policy_type (sts or no-policy-found)'),
+    ({'policy_type': 'dane'}, None, "policy_type 'dane' is not one of sts, no-policy-found"),
+    ({'policy_domain': 'exa mple.com'}, None, "policy_domain 'exa mple.com' contains whitespace"),
+    ({'mx_host_pattern': ['mail.example.com', '*.*.example.net']}, None, "mx_host_pattern '*.*.example.net' is not a host name"),
+    ({'mx_host_pattern': 'a.example,b.example'}, None, 'contains whitespace, a comma'),
+    ({'policy_string': ['mode: enforce }']}, None, "policy_string[0] 'mode: enforce }' contains a brace, a line break"),
+    ({'policy_string': ['mode: enforce\nexample.org none']}, None, 'contains a brace, a line break'),
+    ({'policy_string': ['  ']}, None, 'policy_string[0] is empty'),
+    ({'policy_string': [7]}, None, 'policy_string[0] is not a string'),
+    ({'policy_failure': 'bad-cert'}, None, "policy_failure 'bad-cert' is not one of sts-policy-fetch-error"),
+    ({'policy_ttl': '1d'}, None, "policy_ttl '1d' is not a number of seconds"),
+    ({'level': 'fingerprint', 'match': None, 'fingerprints': [PIN256]}, None,
+     'policy_type, policy_domain, mx_host_pattern, policy_string not allowed at level fingerprint'),
+    ({'level': 'none', 'match': None}, None, 'not allowed at level none'),
+])
+def test_sts_attribute_errors(change, version, message):
+    entry = dict(STS, **change)
+    with pytest.raises(MailTLSError) as e:
+        validate_entry(entry, postfix_version=version)
+    assert message in str(e.value)
+    assert 'entry (example.com)' in str(e.value) or 'Postfix version' in str(e.value)
 
 
 def test_indented_line_would_be_a_continuation():
