@@ -25,6 +25,15 @@ def issue(subject_cn, key, issuer_cn, issuer_key, ca, sans=()):
                .not_valid_before(NOW - datetime.timedelta(days=1))
                .not_valid_after(NOW + datetime.timedelta(days=3650 if ca else 90))
                .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    # the extensions strict verifiers demand (Python 3.13's default X509_STRICT: key identifiers, key usage)
+    builder = (builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False)
+               .add_extension(x509.KeyUsage(digital_signature=not ca, content_commitment=False,
+                                            key_encipherment=not ca and isinstance(key, rsa.RSAPrivateKey),
+                                            data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
+                                            encipher_only=False, decipher_only=False), critical=True))
+    if not ca:
+        builder = builder.add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(s) for s in sans]), critical=False)
     return builder.sign(issuer_key, hashes.SHA256())
