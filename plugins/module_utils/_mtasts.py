@@ -149,6 +149,52 @@ def fetch_policy(domain, timeout=10.0, ca_file=None, port=443, connect_address=N
         raise MailTLSError('%s: policy is not UTF-8' % host)
 
 
+CACHED = ('id', 'mode', 'mx', 'max_age', 'policy_strings')
+
+
+def check_cache_entry(domain, entry):
+    """A cache entry as written by apply_cache, checked (the cache is a file a person may edit)."""
+    where = 'mta_sts_cache[%s]' % domain
+    if not isinstance(entry, dict):
+        raise MailTLSError('%s is not a mapping' % where)
+    missing = [k for k in CACHED + ('fetched',) if k not in entry]
+    if missing:
+        raise MailTLSError('%s lacks %s' % (where, ', '.join(missing)))
+    if entry['mode'] not in ('enforce', 'testing', 'none'):
+        raise MailTLSError('%s: mode %r is not enforce, testing or none' % (where, entry['mode']))
+    for key in ('max_age', 'fetched'):
+        if not isinstance(entry[key], int) or isinstance(entry[key], bool) or entry[key] < 0:
+            raise MailTLSError('%s: %s %r is not a whole number of seconds' % (where, key, entry[key]))
+    if not isinstance(entry['mx'], list) or not all(isinstance(p, str) and STS_MX_PATTERN.match(p) for p in entry['mx']):
+        raise MailTLSError('%s: mx %r is not a list of host names or *.domain patterns' % (where, entry['mx']))
+    if not isinstance(entry['policy_strings'], list) or not all(isinstance(p, str) for p in entry['policy_strings']):
+        raise MailTLSError('%s: policy_strings is not a list of strings' % where)
+    return entry
+
+
+def apply_cache(live, cached, now):
+    """RFC 8461 3.3 and 5.1: which policy applies, and what to cache.
+
+    A live policy (read now) applies and replaces the cache entry. Without one - no TXT record, or
+    the HTTPS policy could not be read - a cached policy that has not outlived its max_age applies
+    ("the sender MUST apply that cached policy"), so stripping the TXT record or blocking the policy
+    host does not switch enforcement off. ``live``: discover()'s result; ``cached``: a checked cache
+    entry or None; ``now``: seconds since the epoch. Returns (state, cache entry or None); the state
+    is discover()'s with ``source`` (fetched, cache or None) and ``fetched`` (when it was read).
+    """
+    now = int(now)
+    if live.get('mode') is not None:
+        entry = dict((k, live[k]) for k in CACHED)
+        entry['fetched'] = now
+        return dict(live, source='fetched', fetched=now), entry
+    if cached is not None and now < cached['fetched'] + cached['max_age']:
+        state = dict((k, cached[k]) for k in CACHED)
+        state.update(source='cache', fetched=cached['fetched'],
+                     error=live.get('error') or 'no v=STSv1 TXT record at _mta-sts now')
+        return state, cached
+    return dict(live, source=None, fetched=None), None
+
+
 def discover(domain, resolver, timeout=10.0, ca_file=None, port=443):
     """The MTA-STS state of a domain: {'id', 'mode', 'mx', 'max_age', 'policy_strings', 'error'}.
 
@@ -171,4 +217,5 @@ def discover(domain, resolver, timeout=10.0, ca_file=None, port=443):
     return out
 
 
-__all__ = ['MAX_POLICY_BYTES', 'discover', 'fetch_policy', 'match_from_mx', 'parse_policy', 'parse_txt']
+__all__ = ['CACHED', 'MAX_POLICY_BYTES', 'apply_cache', 'check_cache_entry', 'discover', 'fetch_policy', 'match_from_mx',
+           'parse_policy', 'parse_txt']

@@ -12,12 +12,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import certificate_facts, match_names
 from ansible_collections.mailtls.postfix.plugins.module_utils._dns import dane_verdict, resolve
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._mtasts import discover, match_from_mx
+from ansible_collections.mailtls.postfix.plugins.module_utils._mtasts import apply_cache, check_cache_entry, discover, match_from_mx
 from ansible_collections.mailtls.postfix.plugins.module_utils._nexthop import parse_nexthop
 from ansible_collections.mailtls.postfix.plugins.module_utils._smtp import NO_STARTTLS, make_context, probe
 
@@ -59,6 +60,8 @@ def recommend(nexthop, endpoints, digest='sha256', pin='pubkey', lookup_error=No
         # RFC 8461: deliver only to the policy's MX patterns, with a certificate that verifies (DANE wins where usable)
         match = match_from_mx(sts['mx'])
         reason = 'MTA-STS policy %s in enforce mode: mx %s' % (sts['id'], ', '.join(sts['mx']))
+        if sts.get('source') == 'cache':
+            reason += ' (cached policy, within its max_age; no live policy now: %s)' % sts.get('error')
         return ({'level': 'secure', 'match': match, 'reason': reason, 'mta_sts': True},
                 '%s secure match=%s' % (key, ':'.join(match)))
     if not endpoints:
@@ -114,11 +117,14 @@ class Prober:
 
     def __init__(self, resolver, port=25, timeout=10.0, concurrency=32, ehlo_name='localhost',
                  ca_file=None, ca_path=None, sni=None, digest='sha256', pin='pubkey', probe_func=probe, dane=True,
-                 mta_sts=False, sts_port=443):
+                 mta_sts=False, sts_port=443, sts_cache=None, now=None):
         self.resolver = resolver
         self.dane = dane
         self.mta_sts = mta_sts
         self.sts_port = sts_port
+        # MTA-STS policies read before ({domain: entry}); after run(), the cache to keep
+        self.sts_cache = dict((d, check_cache_entry(d, e)) for d, e in (sts_cache or {}).items())
+        self.now = now if now is not None else time.time()
         self.ca_file = ca_file
         self.port = port
         self.timeout = timeout
@@ -180,6 +186,9 @@ class Prober:
             if self.mta_sts:
                 domains = [nh.host for nh in nexthops if nh.mx]
                 sts = dict(zip(domains, pool.map(self._sts, domains)))
+                # entries of domains not probed this time stay until their max_age has passed
+                for domain in [d for d, e in self.sts_cache.items() if self.now >= e['fetched'] + e['max_age']]:
+                    del self.sts_cache[domain]
         results = [self._destination(nexthop, mx, note, error, probes, lookups, sts.get(nexthop.host) if nexthop.mx else None)
                    for nexthop, (mx, note, error) in zip(nexthops, resolved)]
         return results, summarize(results)
@@ -188,7 +197,13 @@ class Prober:
         return self.resolver.tlsa(*target)
 
     def _sts(self, domain):
-        return discover(domain, self.resolver, self.timeout, self.ca_file, self.sts_port)
+        state, entry = apply_cache(discover(domain, self.resolver, self.timeout, self.ca_file, self.sts_port),
+                                   self.sts_cache.get(domain), self.now)
+        if entry is None:
+            self.sts_cache.pop(domain, None)
+        else:
+            self.sts_cache[domain] = entry
+        return state
 
     def _destination(self, nexthop, mx, note, error, probes, lookups, sts=None):
         port = nexthop.port or self.port

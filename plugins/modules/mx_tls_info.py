@@ -110,6 +110,16 @@ options:
         (DANE takes precedence). V(testing) and V(none) policies enforce nothing.
     type: bool
     default: false
+  mta_sts_cache:
+    description:
+      - With O(mta_sts), the policies read before, as returned in RV(mta_sts_cache) by an earlier run
+        (the gather playbook keeps them in C(mta-sts-cache.json) on the controller).
+      - RFC 8461 3.3 - where no live policy can be read now (no TXT record, the HTTPS host unreachable or its
+        certificate not valid), a cached policy that has not outlived its C(max_age) applies, so removing the
+        TXT record or blocking the policy host does not switch enforcement off. A policy read now replaces the cached one.
+      - An entry that is not as this module writes them is an error that names the domain.
+    type: dict
+    version_added: 0.1.0
 notes:
   - Probes send EHLO, STARTTLS and QUIT; no mail is sent.
   - An endpoint whose chain does not verify is reached twice, the second time without verification to read its certificate.
@@ -224,10 +234,16 @@ results:
       sample: {level: secure, match: [nexthop, dot-nexthop], reason: every endpoint presents a certificate that verifies for the destination}
     mta_sts:
       description:
-        - With O(mta_sts), the domain's policy - C(id) from the TXT record, C(mode), C(mx), C(max_age) - or
-          C(error) naming why a published policy could not be read (treated as no policy); null otherwise.
+        - With O(mta_sts), the domain's policy - C(id) from the TXT record, C(mode), C(mx), C(max_age),
+          C(policy_strings) (its lines) - or C(error) naming why a published policy could not be read (treated as no
+          policy, unless a cached one applies); null otherwise.
+        - C(source) says where the policy came from, V(fetched) (read now) or V(cache) (O(mta_sts_cache), within its
+          C(max_age); C(error) then says why no live policy was read), and C(fetched) when it was read (seconds
+          since the epoch).
       type: dict
-      sample: {id: "20261129", mode: enforce, mx: [mx1.example.com, "*.example.com"], max_age: 604800, error: null}
+      sample: {id: "20261129", mode: enforce, mx: [mx1.example.com, "*.example.com"], max_age: 604800,
+               policy_strings: ["version: STSv1", "mode: enforce", "mx: mx1.example.com", "mx: *.example.com",
+                                "max_age: 604800"], error: null, source: fetched, fetched: 1795929600}
     policy_line:
       description: The recommended entry as a policy-map line.
       type: str
@@ -239,6 +255,15 @@ summary:
   sample: {destinations: 3, destinations_unresolved: 0, endpoints: 5, endpoints_tls: 5, endpoints_verified: 3,
            endpoints_no_starttls: 0, endpoints_failed: 0, expiring_30_days: 0,
            levels: {dane: 0, secure: 1, fingerprint: 1, encrypt: 0, may: 1}}
+mta_sts_cache:
+  description:
+    - With O(mta_sts), the MTA-STS policies to keep for the next run (give them back as O(mta_sts_cache)) - the ones
+      read now, and earlier ones still within their C(max_age); one entry per domain.
+  returned: when O(mta_sts) is true
+  type: dict
+  sample: {example.com: {id: "20261129", mode: enforce, mx: [mx1.example.com], max_age: 604800,
+                         policy_strings: ["version: STSv1", "mode: enforce", "mx: mx1.example.com", "max_age: 604800"],
+                         fetched: 1795929600}}
 digest:
   description: The digest used for recommended pins.
   returned: always
@@ -280,6 +305,7 @@ def main():
             digest=dict(type='str', choices=['sha256', 'sha1', 'md5']),
             pin=dict(type='str', default='pubkey', choices=['pubkey', 'cert']),
             mta_sts=dict(type='bool', default=False),
+            mta_sts_cache=dict(type='dict'),
         ),
         supports_check_mode=True,
     )
@@ -306,12 +332,13 @@ def main():
         prober = Prober(
             resolver, port=p['port'], timeout=p['timeout'], concurrency=p['concurrency'],
             ehlo_name=p['ehlo_name'] or socket.getfqdn(), ca_file=p['ca_file'], ca_path=p['ca_path'],
-            sni=p['sni'], digest=digest, pin=p['pin'], mta_sts=p['mta_sts'],
+            sni=p['sni'], digest=digest, pin=p['pin'], mta_sts=p['mta_sts'], sts_cache=p['mta_sts_cache'],
         )
         results, summary = prober.run(nexthops)
     except MailTLSError as e:
         module.fail_json(msg=str(e))
-    module.exit_json(changed=False, results=results, summary=summary, digest=digest)
+    extra = {'mta_sts_cache': prober.sts_cache} if p['mta_sts'] else {}
+    module.exit_json(changed=False, results=results, summary=summary, digest=digest, **extra)
 
 
 if __name__ == '__main__':

@@ -2,6 +2,7 @@
 import socket
 import ssl
 import threading
+import time
 
 import pytest
 
@@ -168,7 +169,9 @@ def test_enforce_policy_gives_secure_with_the_policy_mx(sts_lab):
     assert result['mta_sts'] == {'id': '20261129', 'mode': 'enforce', 'mx': ['mx1.secure.test', '*.secure.test'],
                                  'max_age': 604800, 'error': None,
                                  'policy_strings': ['version: STSv1', 'mode: enforce', 'mx: mx1.secure.test',
-                                                    'mx: *.secure.test', 'max_age: 604800']}
+                                                    'mx: *.secure.test', 'max_age: 604800'],
+                                 'source': 'fetched', 'fetched': result['mta_sts']['fetched']}
+    assert abs(result['mta_sts']['fetched'] - time.time()) < 60
     assert result['policy']['level'] == 'secure' and result['policy']['match'] == ['mx1.secure.test', '.secure.test']
     assert result['policy_line'] == 'secure.test secure match=mx1.secure.test:.secure.test'
     assert 'MTA-STS policy 20261129 in enforce mode' in result['policy']['reason']
@@ -206,6 +209,72 @@ def test_testing_policy_enforces_nothing(sts_lab):
     assert 'policy_type' not in decide_one(result)
 
 
+def test_cached_policy_applies_when_no_live_one_can_be_read(sts_lab):
+    """RFC 8461 3.3: stripping the TXT record or blocking the policy host must not switch enforcement off."""
+    from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import Prober
+    make, dns = sts_lab
+    first = make('enforce')
+    live = probe_one(first, 'secure.test')
+    cache = first.sts_cache
+    assert cache == {'secure.test': {'id': '20261129', 'mode': 'enforce', 'mx': ['mx1.secure.test', '*.secure.test'],
+                                     'max_age': 604800, 'policy_strings': live['mta_sts']['policy_strings'],
+                                     'fetched': live['mta_sts']['fetched']}}
+    fetched = cache['secure.test']['fetched']
+
+    def again(now, sts_cache, txt=True):
+        if not txt:
+            dns.add('_mta-sts.secure.test', 'TXT', ['"v=spf1 -all"'])
+        prober = Prober(first.resolver, port=first.port, timeout=2, concurrency=4, ehlo_name='probe.test',
+                        ca_file=first.ca_file, mta_sts=True, sts_port=1, sts_cache=sts_cache, now=now)
+        return probe_one(prober, 'secure.test'), prober.sts_cache
+
+    # the policy host unreachable (port 1), an hour later: the cached policy applies, and says why
+    result, kept = again(fetched + 3600, dict(cache))
+    assert result['mta_sts']['source'] == 'cache' and result['mta_sts']['mode'] == 'enforce'
+    assert 'cannot connect' in result['mta_sts']['error'] and kept == cache
+    assert result['policy']['level'] == 'secure' and result['policy']['match'] == ['mx1.secure.test', '.secure.test']
+    assert 'cached policy, within its max_age; no live policy now: mta-sts.secure.test:1: cannot connect' \
+        in result['policy']['reason']
+    # no TXT record any more: still the cached policy
+    result, kept = again(fetched + 3600, dict(cache), txt=False)
+    assert result['mta_sts']['source'] == 'cache'
+    assert result['mta_sts']['error'] == 'no v=STSv1 TXT record at _mta-sts now'
+    # past max_age the cached policy is gone and nothing is enforced
+    result, kept = again(fetched + 604800, dict(cache))
+    assert result['mta_sts']['source'] is None and result['mta_sts']['mode'] is None and kept == {}
+    assert 'MTA-STS' not in result['policy']['reason']
+    # without a cache: no policy (the control)
+    result, kept = again(fetched + 3600, None)
+    assert result['mta_sts']['mode'] is None and 'MTA-STS' not in result['policy']['reason']
+
+
+def test_a_live_policy_replaces_the_cached_one_and_other_domains_keep_theirs(sts_lab):
+    make, dummy = sts_lab
+    old = {'id': '1', 'mode': 'enforce', 'mx': ['old.secure.test'], 'max_age': 86400, 'policy_strings': [], 'fetched': 0}
+    prober = make('testing')
+    prober.sts_cache = {'secure.test': old, 'other.test': dict(old, fetched=int(time.time()) - 60),
+                        'gone.test': dict(old, fetched=int(time.time()) - 86400)}
+    result = probe_one(prober, 'secure.test')
+    assert result['mta_sts']['mode'] == 'testing' and prober.sts_cache['secure.test']['mode'] == 'testing'
+    assert sorted(prober.sts_cache) == ['other.test', 'secure.test']
+
+
+@pytest.mark.parametrize('entry, message', [
+    ('enforce', 'mta_sts_cache[a.test] is not a mapping'),
+    ({'id': '1', 'mode': 'enforce'}, 'mta_sts_cache[a.test] lacks mx, max_age, policy_strings, fetched'),
+    ({'id': '1', 'mode': 'strict', 'mx': [], 'max_age': 1, 'policy_strings': [], 'fetched': 0}, "mode 'strict' is not"),
+    ({'id': '1', 'mode': 'enforce', 'mx': ['a.test'], 'max_age': '1d', 'policy_strings': [], 'fetched': 0},
+     "max_age '1d' is not a whole number of seconds"),
+    ({'id': '1', 'mode': 'enforce', 'mx': ['a b'], 'max_age': 1, 'policy_strings': [], 'fetched': 0},
+     "mx ['a b'] is not a list of host names"),
+])
+def test_a_damaged_cache_entry_is_named(entry, message):
+    from ansible_collections.mailtls.postfix.plugins.module_utils._mtasts import check_cache_entry
+    with pytest.raises(MailTLSError) as e:
+        check_cache_entry('a.test', entry)
+    assert message in str(e.value)
+
+
 def decide_one(result):
     from ansible_collections.mailtls.postfix.plugins.module_utils._fleet import decide
     return decide([result], postfix_version='3.10.13')['policies'][0]
@@ -214,7 +283,8 @@ def decide_one(result):
 def test_no_txt_record_no_policy_and_a_broken_one_is_reported(sts_lab):
     make, dns = sts_lab
     result = probe_one(make('enforce', txt=False), 'secure.test')
-    assert result['mta_sts'] == {'id': None, 'mode': None, 'mx': [], 'max_age': None, 'policy_strings': [], 'error': None}
+    assert result['mta_sts'] == {'id': None, 'mode': None, 'mx': [], 'max_age': None, 'policy_strings': [], 'error': None,
+                                 'source': None, 'fetched': None}
     dns.add('_mta-sts.secure.test', 'TXT', ['"v=STSv1; id=1;"'])
     dns.add('mta-sts.secure.test', 'A', ['127.0.0.9'])  # nothing listens there
     result = probe_one(make('enforce', txt=False), 'secure.test')
