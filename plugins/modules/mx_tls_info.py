@@ -110,6 +110,14 @@ options:
         (DANE takes precedence). V(testing) and V(none) policies enforce nothing.
     type: bool
     default: false
+  tlsa:
+    description:
+      - Look up the DANE TLSA records (C(_PORT._tcp.HOST), with the DNSSEC OK bit) of every MX host name, and report them
+        per endpoint (RV(results[].endpoints[].dane)). V(false) skips these lookups; then no endpoint is judged for DANE and
+        V(dane) is never recommended. Bracketed next hops get no TLSA lookup either way.
+    type: bool
+    default: true
+    version_added: 0.1.0
   mta_sts_cache:
     description:
       - With O(mta_sts), the policies read before, as returned in RV(mta_sts_cache) by an earlier run
@@ -306,6 +314,7 @@ def main():
             pin=dict(type='str', default='pubkey', choices=['pubkey', 'cert']),
             mta_sts=dict(type='bool', default=False),
             mta_sts_cache=dict(type='dict'),
+            tlsa=dict(type='bool', default=True),
         ),
         supports_check_mode=True,
     )
@@ -333,6 +342,7 @@ def main():
             resolver, port=p['port'], timeout=p['timeout'], concurrency=p['concurrency'],
             ehlo_name=p['ehlo_name'] or socket.getfqdn(), ca_file=p['ca_file'], ca_path=p['ca_path'],
             sni=p['sni'], digest=digest, pin=p['pin'], mta_sts=p['mta_sts'], sts_cache=p['mta_sts_cache'],
+            dane=p['tlsa'],
         )
         results, summary = prober.run(nexthops)
     except MailTLSError as e:

@@ -11,6 +11,13 @@ For each run it prints wall time, CPU seconds per probe and peak RSS of
   - the module (run as Ansible runs it: a Python process fed JSON arguments),
   - posttls-finger in a sequential loop over the same endpoints,
   - the physical limit: ceil(N / concurrency) x round trips per probe x RTT.
+
+With --mx the destinations are N domains instead of bracketed addresses: an
+in-process DNS server (tests/unit/labkit.py, answering after one RTT, with the
+AD bit as a validating resolver sets it) gives each domain an MX host, its
+address and a TLSA record for the Postfix key, so every destination costs the
+MX, A, AAAA and TLSA lookups as well as the probe. The module then runs twice,
+with and without the TLSA lookups (option tlsa), to show what DANE support costs.
 """
 import argparse
 import asyncio
@@ -110,10 +117,10 @@ def run_measured(argv, env=None):
     return out, time.monotonic() - t0, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
-def run_module(module, collections, endpoints, port, concurrency, timeout):
-    args = {'ANSIBLE_MODULE_ARGS': {
+def run_module(module, collections, endpoints, port, concurrency, timeout, extra=None):
+    args = {'ANSIBLE_MODULE_ARGS': dict({
         'destinations': ['[%s]:%d' % (a, port) for a in endpoints],
-        'concurrency': concurrency, 'timeout': timeout, 'digest': 'sha256'}}
+        'concurrency': concurrency, 'timeout': timeout, 'digest': 'sha256'}, **(extra or {}))}
     with tempfile.NamedTemporaryFile('w', suffix='.json', delete=False) as f:
         json.dump(args, f)
     env = dict(os.environ, PYTHONPATH=collections)
@@ -122,7 +129,53 @@ def run_module(module, collections, endpoints, port, concurrency, timeout):
     result = json.loads(out)
     if result.get('failed'):
         raise SystemExit('module failed: %s' % result.get('msg'))
+    run_module.last = result
     return wall, cpu, rss, result['summary']['endpoints_tls']
+
+
+def mx_zone(n, port, spki_sha256):
+    """N domains, each with one MX, its address and a DANE-EE TLSA record of the served key."""
+    zone = {}
+    for i in range(n):
+        domain, mx = 'd%d.bench.test' % i, 'mx.d%d.bench.test' % i
+        zone[(domain, 'MX')] = ['10 %s.' % mx]
+        zone[(mx, 'A')] = [endpoint_address(i)]
+        zone[('_%d._tcp.%s' % (port, mx), 'TLSA')] = ['3 1 1 %s' % spki_sha256]
+    return zone
+
+
+def run_mx(opts, module, n):
+    """--mx: N domains through DNS (one RTT per answer), with and without the TLSA lookups."""
+    sys.path.insert(0, os.path.join(opts.collections, 'ansible_collections', 'mailtls', 'postfix', 'tests', 'unit'))
+    from labkit import DNSServer  # the unit tests' DNS server, here with a delay
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    with open('/etc/ssl/certs/ssl-cert-snakeoil.pem', 'rb') as f:
+        cert = x509.load_pem_x509_certificate(f.read())
+    spki = cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(spki)
+    dns = DNSServer(mx_zone(n, opts.port, digest.finalize().hex()), delay=opts.rtt)
+    dns.validated.add('bench.test')
+    dns.start()
+    domains = ['d%d.bench.test' % i for i in range(n)]
+    base = {'destinations': domains, 'port': opts.port, 'nameservers': ['127.0.0.1:%d' % dns.port]}
+    rows = []
+    for label, tlsa in (('module+TLSA', True), ('module, no TLSA', False)):
+        wall, cpu, rss, ok = run_module(module, opts.collections, [], opts.port, opts.concurrency, opts.timeout,
+                                        dict(base, tlsa=tlsa))
+        result = run_module.last
+        matched = sum(1 for r in result['results'] for e in r['endpoints'] if (e.get('dane') or {}).get('matches'))
+        rows.append((label, wall, cpu, rss, ok, matched))
+    dns.stop()
+    # resolve (MX, then A and AAAA together) + probe + TLSA, each destination on one worker
+    per = {'module+TLSA': 2 + MODULE_ROUND_TRIPS + 1, 'module, no TLSA': 2 + MODULE_ROUND_TRIPS}
+    for label, wall, cpu, rss, ok, matched in rows:
+        limit = math.ceil(n / float(opts.concurrency)) * per[label] * opts.rtt
+        print('%-6d %-16s %9.2f %8s %14.2f %12.1f %9s  TLSA match %d/%d; limit %.2f s (%.1f RTT each), module/limit %.2f'
+              % (n, label, wall, '%.2fx' % (wall / rows[1][1]), 1000 * cpu / n, rss / 1024.0, '%d/%d' % (ok, n),
+                 matched, n, limit, per[label], wall / limit))
+    sys.stdout.flush()
 
 
 def run_finger(endpoints, port):
@@ -148,6 +201,7 @@ def main():
     parser.add_argument('--finger-max', type=int, default=500,
                         help='skip the posttls-finger loop above this many endpoints (default 500)')
     parser.add_argument('--collections', required=True, help='directory holding ansible_collections/mailtls/postfix')
+    parser.add_argument('--mx', action='store_true', help='N domains through DNS (MX, A, AAAA, TLSA) instead of [address]:port')
     opts = parser.parse_args()
 
     module = os.path.join(opts.collections, 'ansible_collections', 'mailtls', 'postfix', 'plugins', 'modules', 'mx_tls_info.py')
@@ -156,6 +210,10 @@ def main():
     print('mx_tls_info benchmark: rtt=%.0f ms concurrency=%d, Postfix smtpd behind a user-space delay proxy'
           % (opts.rtt * 1000, opts.concurrency))
     print('%-6s %-14s %9s %8s %14s %12s %9s' % ('N', 'runner', 'wall s', 'ratio', 'cpu ms/probe', 'peak RSS MB', 'TLS ok'))
+    if opts.mx:
+        for n in opts.n:
+            run_mx(opts, module, n)
+        return
     for n in opts.n:
         endpoints = [endpoint_address(i) for i in range(n)]
         limit = math.ceil(n / float(opts.concurrency)) * MODULE_ROUND_TRIPS * opts.rtt

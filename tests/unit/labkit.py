@@ -206,7 +206,10 @@ class DNSServer:
     Names that appear nowhere get NXDOMAIN; known names without the asked type get NOERROR/no data.
     """
 
-    def __init__(self, zone):
+    def __init__(self, zone, delay=0.0):
+        # delay: seconds before each answer (a benchmark's network round trip); answers are sent
+        # from timers, so a delay does not serialise the queries
+        self.delay = delay
         self.zone = dict(((n.lower().rstrip('.'), t.upper()), v) for (n, t), v in zone.items())
         self.names = set(n for n, t in self.zone)
         self.queries = []
@@ -251,4 +254,7 @@ class DNSServer:
             elif (name, rdtype) in self.zone:
                 response.answer.append(dns.rrset.from_text_list(
                     question.name, 300, dns.rdataclass.IN, question.rdtype, self.zone[(name, rdtype)]))
-            self.sock.sendto(response.to_wire(), peer)
+            if self.delay:
+                threading.Timer(self.delay, self.sock.sendto, (response.to_wire(), peer)).start()
+            else:
+                self.sock.sendto(response.to_wire(), peer)

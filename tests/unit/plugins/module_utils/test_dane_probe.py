@@ -45,6 +45,24 @@ def test_validated_matching_records_recommend_dane(pinned):
     assert summary['levels']['dane'] == 1
 
 
+def test_tlsa_lookups_can_be_switched_off(pinned):
+    """Option tlsa: false - no TLSA query is sent, no endpoint is judged for DANE, dane is not recommended."""
+    from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import Prober
+    prober, dns, keys = pinned
+    for host, data in keys.items():
+        dns.add('_%d._tcp.%s' % (prober.port, host), 'TLSA', ['3 1 1 ' + data])
+    dns.validated.add('pinned.test')
+    before = len([q for q in dns.queries if q[1] == 'TLSA'])
+    off = Prober(prober.resolver, port=prober.port, timeout=2, concurrency=4, ehlo_name='probe.test',
+                 ca_file=prober.ca_file, dane=False)
+    result, dummy = probe(off, 'pinned.test')
+    assert len([q for q in dns.queries if q[1] == 'TLSA']) == before
+    assert [e['dane'] for e in result['endpoints']] == [None, None]
+    assert result['policy']['level'] == 'fingerprint'
+    # the same lab with the lookups on: dane (the control)
+    assert probe(prober, 'pinned.test')[0]['policy']['level'] == 'dane'
+
+
 def test_records_without_ad_bit_are_not_usable(pinned):
     prober, dns, keys = pinned
     for host, data in keys.items():
