@@ -78,22 +78,26 @@ def build(hosts, warn_days=21, generated=None):
                                  trust=ep.get('trust') or 'none', tls_version=ep.get('tls_version'), key=key,
                                  days_remaining=ep.get('days_remaining'), not_after=ep.get('not_after'),
                                  ok=ep.get('ok'), severity=severity, note=note))
+    # one (status, level) per host x destination, the first row's, in one pass
     pairs = {}
     for row in rows:
-        pairs[(row['host'], row['destination'])] = row['status']
+        pairs.setdefault((row['host'], row['destination']), (row['status'], row['level']))
+    delivery = dict((s, 0) for s in ('delivers', 'degraded', 'fails', 'unknown'))
+    levels = {}
+    for status, level in pairs.values():
+        if status in delivery:
+            delivery[status] += 1
+        levels[level] = levels.get(level, 0) + 1
     summary = {
         'hosts': len(hosts),
         'destinations': len(pairs),
         'endpoints': len([r for r in rows if r['endpoint'] != '-']),
-        'delivery': dict((s, list(pairs.values()).count(s)) for s in ('delivers', 'degraded', 'fails', 'unknown')),
+        'delivery': delivery,
         'trust': dict((t, len([r for r in rows if r['endpoint'] != '-' and r['trust'] == t])) for t in TRUST_ORDER),
-        'levels': {},
+        'levels': levels,
         'expiring': len([r for r in rows if r['days_remaining'] is not None and r['days_remaining'] < warn_days]),
         'problems': len([r for r in rows if r['severity'] != 'ok']),
     }
-    for (host, dest), status in sorted(pairs.items()):
-        level = [r['level'] for r in rows if r['host'] == host and r['destination'] == dest][0]
-        summary['levels'][level] = summary['levels'].get(level, 0) + 1
     problems = [r for r in rows if r['severity'] != 'ok']
     problems.sort(key=lambda r: (SEVERITY_ORDER.index(r['severity']), r['host'], r['destination']))
     tlsa = {}
