@@ -15,6 +15,7 @@ __metaclass__ = type
 import ipaddress
 import socket
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 
@@ -106,6 +107,13 @@ class Resolver:
         except dns.exception.DNSException as e:
             raise MailTLSError('%s %s: DNS error (%s)' % (name, rdtype, e))
 
+    def _answer(self, name, rdtype):
+        """(records, None), or (None, the MailTLSError) - for lookups made side by side."""
+        try:
+            return self._query(name, rdtype), None
+        except MailTLSError as e:
+            return None, e
+
     def addresses(self, host):
         """The addresses of a host name, A before AAAA, as Postfix orders them (per preference)."""
         if self._resolver is None:
@@ -119,13 +127,19 @@ class Resolver:
                 if info[4][0] not in seen:
                     seen.append(info[4][0])
             return seen
+        # A and AAAA are asked at the same time (one round trip, not two); A still comes first
+        if len(self.rdtypes) > 1:
+            with ThreadPoolExecutor(max_workers=len(self.rdtypes)) as pool:
+                answers = list(pool.map(lambda rdtype: self._answer(host, rdtype), self.rdtypes))
+        else:
+            answers = [self._answer(host, self.rdtypes[0])]
         found = []
-        for rdtype in self.rdtypes:
-            try:
-                found.extend(r.address for r in self._query(host, rdtype))
-            except MailTLSError:
+        for rdtype, (records, error) in zip(self.rdtypes, answers):
+            if error is not None:
                 if rdtype == self.rdtypes[-1] and not found:
-                    raise
+                    raise error
+                continue
+            found.extend(r.address for r in records)
         if not found:
             raise MailTLSError('%s: no %s record' % (host, '/'.join(self.rdtypes)))
         return found

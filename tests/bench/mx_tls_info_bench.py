@@ -168,8 +168,8 @@ def run_mx(opts, module, n):
         matched = sum(1 for r in result['results'] for e in r['endpoints'] if (e.get('dane') or {}).get('matches'))
         rows.append((label, wall, cpu, rss, ok, matched))
     dns.stop()
-    # resolve (MX, then A, then AAAA: one after the other) + probe + TLSA, each destination on one worker
-    per = {'module+TLSA': 3 + MODULE_ROUND_TRIPS + 1, 'module, no TLSA': 3 + MODULE_ROUND_TRIPS}
+    # resolve (MX, then A and AAAA side by side) + probe + TLSA, each destination on one worker
+    per = {'module+TLSA': 2 + MODULE_ROUND_TRIPS + 1, 'module, no TLSA': 2 + MODULE_ROUND_TRIPS}
     for label, wall, cpu, rss, ok, matched in rows:
         limit = math.ceil(n / float(opts.concurrency)) * per[label] * opts.rtt
         print('%-6d %-16s %9.2f %8s %14.2f %12.1f %9s  TLSA match %d/%d; limit %.2f s (%.1f RTT each), module/limit %.2f'
