@@ -179,8 +179,9 @@ ROLE_CASES = [
      'postfix check fails (status 1): fatal: chdir(/nonexistent): No such file or directory (the previous configuration was restored ...)',
      'rollback', 'failing-postfix-check'),
     ('MTA-STS attributes (policy_type, mx_host_pattern) on Postfix 3.7',
-     'entries[1] (sts.example.test): policy_type, mx_host_pattern need Postfix 3.10 or later, this Postfix is 3.7.x '
-     '(it would reject the whole entry with "invalid attribute name" and defer the mail)', 'rollback', 'sts-attributes-on-3.7'),
+     'mailtls.postfix.tls: Would the policy map change? failed: entries[1] (sts.example.test): policy_type, mx_host_pattern '
+     'need Postfix 3.10 or later, this Postfix is 3.7.x (it would reject the whole entry with "invalid attribute name" and '
+     'defer the mail) (nothing was changed)', 'rollback', 'sts-attributes-on-3.7'),
     ('pin that does not match the destination',
      'preflight: 1 policy entry would defer mail (judge: posttls-finger): alpha.test / fingerprint / fails / '
      'mx.alpha.test[...]:25: no pin matches (...). Nothing was changed.', 'fleet', 'Preflight - a wrong pin stops the role'),
