@@ -16,7 +16,7 @@ description:
   - Given a list of certificate entries as the role's C(postfix_tls_certificates) takes them, reads each
     entry's C(chain_content), or the file C(chain_src) on the controller (a relative path is taken from the
     current directory), and returns one item per entry. Key fields are never read.
-  - Entries with C(generate) true are skipped: their key is made on the mail host, and their pins come from
+  - Entries with C(generate) true are skipped. Their key is made on the mail host, and their pins come from
     there (the role's C(postfix_tls_host_pins)).
 author:
   - mailtls.postfix developers (@mailtls)
