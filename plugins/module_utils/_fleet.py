@@ -18,6 +18,7 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import m
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import (
     STS_MIN_VERSION,
+    _as_list,
     normalize_fingerprint,
     parse_map_line,
     validate_entry,
@@ -87,9 +88,7 @@ def decide(probe_results, explicit=None, fleet=None, digest='sha256', postfix_ve
     for member in fleet or []:
         host = member.get('host', '?')
         pins = [normalize_fingerprint('fleet host %s: pin' % host, p, digest) for p in member.get('pins') or []]
-        domains = member.get('domains') or []
-        if isinstance(domains, str):
-            domains = [domains]
+        domains = _as_list(member.get('domains') or [])
         if domains and not pins:
             raise MailTLSError('fleet host %s serves %s but has no certificate to pin (postfix_tls_certificates is empty)'
                                % (host, ', '.join(domains)))
@@ -164,8 +163,7 @@ def sts_mx_patterns(entry):
     """
     if (entry.get('level') in ('verify', 'secure') and entry.get('match') and entry.get('mx_host_pattern')
             and str(entry.get('policy_type') or '').lower() == 'sts'):
-        patterns = entry['mx_host_pattern']
-        return [str(p).lower() for p in ([patterns] if isinstance(patterns, str) else patterns)]
+        return [str(p).lower() for p in _as_list(entry['mx_host_pattern'])]
     return None
 
 
