@@ -43,7 +43,8 @@ help:
 setup: system-packages venv get-pip lab
 
 system-packages:
-	@missing=""; for c in podman runc debootstrap git shellcheck chromium; do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	@missing=""; for cp in podman runc debootstrap git shellcheck chromium testssl:testssl.sh; do \
+	  c=$${cp%%:*}; p=$${cp#*:}; command -v $$c >/dev/null || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "setup: installing$$missing with apt"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Build the lab images from Debian packages: debootstrap, then podman import.
 #
-#   tests/lab/build-images.sh [SUITE ...]      (default: bookworm trixie)
+#   tests/lab/build-images.sh [SUITE ...]      (default: bookworm trixie bullseye)
 #
 # localhost/mailtls-lab:bookworm  Postfix 3.7
 # localhost/mailtls-lab:trixie    Postfix 3.10
+# localhost/mailtls-lab:bullseye  Postfix 3.5 (the major version of RHEL 8 and 9)
 #
 # Each image is labelled with a hash of its recipe (this script, the package
 # list and the init script). An image whose label matches is kept; any change
@@ -12,10 +13,11 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-mirror=${MAILTLS_LAB_MIRROR:-http://deb.debian.org/debian}
+# The mirror: MAILTLS_LAB_MIRROR, else the one this machine's apt uses.
+mirror=${MAILTLS_LAB_MIRROR:-$(python3 "$here/apt-mirror.py")}
 cache=${MAILTLS_LAB_CACHE:-$here/../../.cache/lab}
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(bookworm trixie)
+[ ${#suites[@]} -gt 0 ] || suites=(bookworm trixie bullseye)
 
 # What the tests need inside: Postfix and its TLS tools (posttls-finger ships
 # with postfix), Python for Ansible modules and their libraries, openssl,
