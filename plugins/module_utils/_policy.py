@@ -23,6 +23,8 @@ DIGEST_BYTES = {'sha256': 32, 'sha1': 20, 'md5': 16}
 # older versions reject the whole entry ("invalid attribute name") and defer the mail.
 STS_FIELDS = ('policy_type', 'policy_domain', 'mx_host_pattern', 'policy_failure', 'policy_ttl', 'policy_string')
 STS_MIN_VERSION = (3, 10)
+# protocols=>=TLSv1.2 (a range) needs Postfix 3.6; before it, only a list of names to exclude (!TLSv1)
+RANGE_MIN_VERSION = (3, 6)
 STS_POLICY_TYPES = ('sts', 'no-policy-found')
 STS_FAILURES = ('sts-policy-fetch-error', 'sts-policy-invalid', 'sts-webpki-invalid', 'validation-failure')
 # an MTA-STS mx pattern: a host name, or *. and a domain (RFC 8461 3.2, 4.1)
@@ -93,7 +95,7 @@ def _as_list(value):
     return [value]
 
 
-def _protocols(where, value):
+def _protocols(where, value, postfix_version=None):
     items = []
     for part in _as_list(value):
         items.extend(str(part).split(':'))
@@ -105,6 +107,12 @@ def _protocols(where, value):
                 bare = item[2:]
         if bare not in PROTOCOLS:
             raise MailTLSError('%s %r is not a TLS protocol (%s, with ! or >= / <=)' % (where, item, ', '.join(PROTOCOLS)))
+        if (item != bare and not item.startswith('!') and postfix_version is not None
+                and version_tuple(postfix_version) < RANGE_MIN_VERSION):
+            # Postfix 3.5 reads ">=TLSv1.2" as an unknown protocol name: the entry is invalid and mail defers
+            raise MailTLSError('%s %r: the >= / <= form needs Postfix 3.6 or later, this Postfix is %s; '
+                               'exclude the older ones instead (!SSLv2:!SSLv3:!TLSv1:!TLSv1.1)'
+                               % (where, item, postfix_version))
     return ':'.join(items)
 
 
@@ -223,7 +231,7 @@ def validate_entry(entry, digest='sha256', where='entry', postfix_version=None):
                                        % (label, pattern, e))
         words.append('match=' + ':'.join(patterns))
     if entry.get('protocols') not in (None, [], ''):
-        words.append('protocols=' + _protocols('%s: protocols' % label, entry['protocols']))
+        words.append('protocols=' + _protocols('%s: protocols' % label, entry['protocols'], postfix_version))
     if entry.get('ciphers') not in (None, ''):
         grade = _clean('%s: ciphers' % label, entry['ciphers'])
         if grade not in CIPHER_GRADES:

@@ -218,3 +218,15 @@ def test_fast_path_accepts_and_renders_exactly_like_full_validation(line):
     lines = map_text_lines(line, 'sha256', 'src')
     assert list(zip(lines.keys, lines.lines)) == [expected]
     assert lines.where(0) == 'src line 1'
+
+
+def test_protocol_range_needs_postfix_3_6():
+    # Postfix 3.5 reads ">=TLSv1.2" as a protocol name it does not know: the entry would be invalid
+    entry = {'destination': 'example.com', 'level': 'encrypt', 'protocols': '>=TLSv1.2'}
+    assert validate_entry(entry, postfix_version='3.6.0')[1] == 'example.com encrypt protocols=>=TLSv1.2'
+    with pytest.raises(MailTLSError, match=r"entry \(example.com\): protocols '>=TLSv1.2': the >= / <= form "
+                                           r"needs Postfix 3.6 or later, this Postfix is 3.5.25"):
+        validate_entry(entry, postfix_version='3.5.25')
+    # the exclusion form means the same on every version
+    old = dict(entry, protocols='!SSLv2:!SSLv3:!TLSv1:!TLSv1.1')
+    assert validate_entry(old, postfix_version='3.5.25')[1] == 'example.com encrypt protocols=!SSLv2:!SSLv3:!TLSv1:!TLSv1.1'
