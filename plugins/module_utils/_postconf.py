@@ -93,6 +93,7 @@ class Plan:
         self.master_remove = []  # "service/type" for postconf -MX
         self.param_set = []      # "service/type/name=value" for postconf -P
         self.param_remove = []   # "service/type/name" for postconf -PX
+        self.skipped = []        # names in if_known that this Postfix does not know: not written
 
     @property
     def changed(self):
@@ -110,9 +111,15 @@ class Plan:
         return {'before': before, 'after': after, 'before_header': 'postconf (before)', 'after_header': 'postconf (after)'}
 
 
-def plan(current_main, current_master, known, parameters=None, absent=None, services=None, allow_unknown=()):
-    """Plan the edits. ``known``: the names postconf -d knows. Raises MailTLSError on bad input."""
+def plan(current_main, current_master, known, parameters=None, absent=None, services=None, allow_unknown=(),
+         if_known=()):
+    """Plan the edits. ``known``: the names postconf -d knows. Raises MailTLSError on bad input.
+
+    ``if_known``: names of ``parameters`` to set only where this Postfix knows them (for example
+    tls_ffdhe_auto_groups, Postfix 3.8 and later); elsewhere they are skipped and listed in ``skipped``.
+    """
     allowed = set(known) | set(allow_unknown or ())
+    optional = set(if_known or ())
     result = Plan()
 
     def check_name(where, name):
@@ -123,6 +130,9 @@ def plan(current_main, current_master, known, parameters=None, absent=None, serv
                                'List it in allow_unknown if master.cf or a map refers to it' % (where, name))
 
     for name, value in sorted((parameters or {}).items()):
+        if name in optional and name not in allowed and isinstance(name, str) and _NAME.match(name):
+            result.skipped.append(name)
+            continue
         check_name('parameters', name)
         if value is None:
             if name in current_main:

@@ -86,6 +86,15 @@ options:
     type: list
     elements: str
     default: []
+  if_known:
+    description:
+      - Names in O(parameters) to set only where this Postfix knows them (C(postconf -d)); where it does not, they
+        are not written and are listed in RV(skipped).
+      - For parameters of later Postfix versions, such as C(tls_ffdhe_auto_groups) (Postfix 3.8 and later), in
+        settings meant for several versions.
+    type: list
+    elements: str
+    default: []
   config_dir:
     description: Configuration directory of a secondary Postfix instance (C(postconf -c)).
     type: path
@@ -135,6 +144,12 @@ changes:
   sample:
     - {kind: main.cf, name: smtp_tls_loglevel, before: "0", after: "1"}
     - {kind: master.cf -o, name: submission/inet/smtpd_tls_auth_only, before: null, after: "yes"}
+skipped:
+  description: Names in O(if_known) that this Postfix does not know, so they were not written.
+  returned: always
+  type: list
+  elements: str
+  sample: [tls_ffdhe_auto_groups]
 warnings_after:
   description: Warnings that C(postconf -n) prints after the change (unused parameters, bad syntax).
   returned: when something changed and not in check mode
@@ -172,6 +187,7 @@ def main():
                 state=dict(type='str', default='present', choices=['present', 'absent']),
             )),
             allow_unknown=dict(type='list', elements='str', default=[]),
+            if_known=dict(type='list', elements='str', default=[]),
             config_dir=dict(type='path'),
         ),
         supports_check_mode=True,
@@ -191,11 +207,11 @@ def main():
     master_cf = parse_master(run(['-M'])[0]) if p['services'] else {}
     try:
         changes = plan(main_cf, master_cf, known, parameters=p['parameters'], absent=p['absent'],
-                       services=p['services'], allow_unknown=p['allow_unknown'])
+                       services=p['services'], allow_unknown=p['allow_unknown'], if_known=p['if_known'])
     except MailTLSError as e:
         module.fail_json(msg=str(e))
 
-    result = dict(changed=changes.changed, changes=changes.changes)
+    result = dict(changed=changes.changed, changes=changes.changes, skipped=changes.skipped)
     if module._diff:
         result['diff'] = changes.diff()
     if changes.changed and not module.check_mode:

@@ -121,3 +121,19 @@ def test_unknown_names_can_be_allowed():
     p = plan({}, {}, KNOWN, parameters={'mua_client_restrictions': 'permit_sasl_authenticated,reject'},
              allow_unknown=['mua_client_restrictions'])
     assert p.main_set == ['mua_client_restrictions=permit_sasl_authenticated,reject']
+
+
+def test_if_known_skips_what_this_postfix_does_not_know():
+    # tls_ffdhe_auto_groups is Postfix 3.8+: on 3.7 it is skipped, not refused and not written
+    p = plan({}, {}, KNOWN, parameters={'smtp_tls_loglevel': 1, 'tls_ffdhe_auto_groups': ''},
+             if_known=['tls_ffdhe_auto_groups'])
+    assert p.main_set == ['smtp_tls_loglevel=1']
+    assert p.skipped == ['tls_ffdhe_auto_groups']
+    # where it is known, it is written like any other
+    p = plan({}, {}, dict(KNOWN, tls_ffdhe_auto_groups='ffdhe2048 ffdhe3072'),
+             parameters={'tls_ffdhe_auto_groups': ''}, if_known=['tls_ffdhe_auto_groups'])
+    assert p.main_set == ['tls_ffdhe_auto_groups=']
+    assert p.skipped == []
+    # a name not in if_known is still refused
+    with pytest.raises(MailTLSError, match="'tls_ffdhe_auto_groups' is not a parameter this Postfix knows"):
+        plan({}, {}, KNOWN, parameters={'tls_ffdhe_auto_groups': ''})
