@@ -316,11 +316,12 @@ def parse_map_line(line):
     return entry
 
 
-def _canonical_line_re():
+def _canonical_line_re(ranges=True):
     """A regular expression for one policy line exactly as validate_entry renders it (ASCII only).
 
     Lines of this form are accepted and rendered unchanged by the full validation; the fast path
-    of map_text_lines checks a whole file against it in one scan.
+    of map_text_lines checks a whole file against it in one scan. ``ranges``: protocols may use
+    >= and <= (Postfix 3.6 and later).
     """
     label = r'(?!-)[a-z0-9-]{1,63}(?<!-)'
     domain = r'(?:%s\.)*%s' % (label, label)
@@ -328,7 +329,7 @@ def _canonical_line_re():
     any_domain = r'(?:%s\.)*%s' % (any_label, any_label)
     port = r'(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])'
     key = r'(?:\.?%s|\[%s\](?::%s)?)' % (domain, domain, port)  # length: checked by the caller
-    protocol = r'(?:!|>=|<=)?(?:SSLv2|SSLv3|TLSv1|TLSv1\.1|TLSv1\.2|TLSv1\.3)(?=[: \n]|$)'
+    protocol = (r'(?:!|>=|<=)?' if ranges else r'!?') + r'(?:SSLv2|SSLv3|TLSv1|TLSv1\.1|TLSv1\.2|TLSv1\.3)(?=[: \n]|$)'
     common = (r'(?: protocols=%s(?::%s)*)?(?: ciphers=(?:export|low|medium|high|null))?'
               r'(?: exclude=[A-Za-z0-9_+!@=.-]+(?::[A-Za-z0-9_+!@=.-]+)*)?'
               r'(?: servername=(?:hostname|nexthop|(?=[^ \n]{1,253}(?: |$))%s))?') % (protocol, protocol, domain)
@@ -343,11 +344,10 @@ def _canonical_line_re():
     return r'^%s (?:%s)$' % (key, '|'.join(levels))
 
 
-_LINE_TEMPLATE = _canonical_line_re()
 _CANONICAL_LINE = dict(
-    (digest, re.compile(_LINE_TEMPLATE.replace(
+    ((digest, ranges), re.compile(_canonical_line_re(ranges).replace(
         'PINS', r'(?:[0-9A-F]{2}:){%d}[0-9A-F]{2}(?:\|(?:[0-9A-F]{2}:){%d}[0-9A-F]{2})*' % (n - 1, n - 1)), re.M))
-    for digest, n in DIGEST_BYTES.items())
+    for digest, n in DIGEST_BYTES.items() for ranges in (True, False))
 _BLANK_OR_COMMENT = re.compile(r'^[ \t]*(?:#[^\n]*)?$', re.M)
 _PIN_LISTS = re.compile(r'match=([0-9A-F:]*\|[0-9A-F:|]*)')
 
@@ -385,7 +385,8 @@ def map_text_lines(text, digest, source, postfix_version=None):
     and every error, goes line by line through the full validation, so both
     paths accept and render alike.
     """
-    lines = _CANONICAL_LINE[digest].findall(text)
+    ranges = postfix_version is None or version_tuple(postfix_version) >= RANGE_MIN_VERSION
+    lines = _CANONICAL_LINE[(digest, ranges)].findall(text)
     total = text.count('\n') + (0 if text.endswith('\n') or not text else 1)
     # every line is canonical, blank or a comment (canonical lines are none of the others)
     if len(lines) + len(_BLANK_OR_COMMENT.findall(text.rstrip('\n'))) == total and all(

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.mailtls.postfix.plugins.filter.tls_pins import tls_pins
 from ansible_collections.mailtls.postfix.plugins.filter.tls_posture_report import tls_posture_report
+from ansible_collections.mailtls.postfix.plugins.filter.tls_profile import tls_profile
 from ansible_collections.mailtls.postfix.plugins.filter.tls_tlsa_records import tls_tlsa_records
 from ansible_collections.mailtls.postfix.plugins.module_utils._chainfile import check_chain
 from ansible_collections.mailtls.postfix.plugins.module_utils._dns import parse_nameserver
@@ -113,6 +114,10 @@ CASES = [
      lambda: validate_entry({'destination': 'a.example', 'level': 'secure', 'match': 'mx.a.example', 'policy_type': 'sts',
                              'mx_host_pattern': ['mx.a.example']}, 'sha256', 'postfix_tls_policies[0]', '3.7.11'),
      'policy_type, mx_host_pattern need Postfix 3.10 or later, this Postfix is 3.7.11'),
+    ('policy entry', 'protocols=>=TLSv1.2 for Postfix 3.5 (it reads >= as an unknown protocol and defers)',
+     lambda: validate_entry({'destination': 'a.example', 'level': 'encrypt', 'protocols': '>=TLSv1.2'}, 'sha256',
+                            'postfix_tls_policies[0]', '3.5.25'),
+     "protocols '>=TLSv1.2': the >= / <= form needs Postfix 3.6 or later, this Postfix is 3.5.25"),
     ('policy entry', 'MTA-STS pattern with a wildcard not in the first label',
      entry(destination='a.example', level='secure', policy_type='sts', mx_host_pattern=['mx.*.a.example']),
      "mx_host_pattern 'mx.*.a.example' is not a host name or *.domain"),
@@ -160,6 +165,9 @@ CASES = [
      'hostnames[0] is not an MX host name (TLSA records are published per MX host)'),
     ('report (tls_posture_report)', 'host without tls_policy_check results', lambda: tls_posture_report({'mx1': {'changed': False}}),
      'report: mx1 has no tls_policy_check results (a dict with a checks list)'),
+    ('TLS profile (tls_profile)', 'a profile that does not exist',
+     lambda: tls_profile({'intermediate': {}, 'modern': {}}, 'strict', '3.7.11'),
+     "tls_profile: profile 'strict' is not one of intermediate, modern"),
     ('report (tls_posture_report)', 'unknown format', lambda: tls_posture_report({}, 'pdf'),
      "report: format must be markdown, html or data, got 'pdf'"),
 ]
@@ -182,6 +190,10 @@ ROLE_CASES = [
      'mailtls.postfix.tls: Would the policy map change? failed: entries[1] (sts.example.test): policy_type, mx_host_pattern '
      'need Postfix 3.10 or later, this Postfix is 3.7.x (it would reject the whole entry with "invalid attribute name" and '
      'defer the mail) (nothing was changed)', 'rollback', 'sts-attributes-on-3.7'),
+    ('policy file with protocols=>=TLSv1.2 on Postfix 3.5',
+     "mailtls.postfix.tls: ... failed: .../policy.txt line 2 (bank.example): protocols '>=TLSv1.2': the >= / <= form needs "
+     'Postfix 3.6 or later, this Postfix is 3.5.x; exclude the older ones instead (!SSLv2:!SSLv3:!TLSv1:!TLSv1.1) '
+     '(the previous configuration was restored ...)', 'default', 'The role refuses the same entry on 3.5'),
     ('pin that does not match the destination',
      'preflight: 1 policy entry would defer mail (judge: posttls-finger): alpha.test / fingerprint / fails / '
      'mx.alpha.test[...]:25: no pin matches (...). Nothing was changed.', 'fleet', 'Preflight - a wrong pin stops the role'),

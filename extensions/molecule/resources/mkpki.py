@@ -69,7 +69,7 @@ def main(directory, hosts):
         write(ca_path, pem(root))
     issuer_cn = issuing.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
     for host in hosts:
-        for kind, make in (('rsa', lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+        for kind, make in (('rsa', lambda: rsa.generate_private_key(public_exponent=65537, key_size=3072)),
                            ('ecdsa', lambda: ec.generate_private_key(ec.SECP256R1()))):
             stem = os.path.join(directory, '%s-%s' % (host, kind))
             if os.path.exists(stem + '.chain.pem'):

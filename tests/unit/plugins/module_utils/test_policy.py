@@ -230,3 +230,13 @@ def test_protocol_range_needs_postfix_3_6():
     # the exclusion form means the same on every version
     old = dict(entry, protocols='!SSLv2:!SSLv3:!TLSv1:!TLSv1.1')
     assert validate_entry(old, postfix_version='3.5.25')[1] == 'example.com encrypt protocols=!SSLv2:!SSLv3:!TLSv1:!TLSv1.1'
+
+
+def test_protocol_range_in_a_map_file_needs_postfix_3_6():
+    # a file already in canonical form takes map_text_lines' fast path: it must refuse the range on 3.5 as well
+    text = '# partner list\nbank.example secure match=nexthop:dot-nexthop protocols=>=TLSv1.2\nlegacy.example may\n'
+    assert map_text_lines(text, 'sha256', 'src', '3.7.11').lines[0].endswith('protocols=>=TLSv1.2')
+    with pytest.raises(MailTLSError, match=r"src line 2 \(bank.example\): protocols '>=TLSv1.2': the >= / <= form"):
+        map_text_lines(text, 'sha256', 'src', '3.5.25')
+    old = text.replace('>=TLSv1.2', '!SSLv2:!SSLv3:!TLSv1:!TLSv1.1')
+    assert map_text_lines(old, 'sha256', 'src', '3.5.25').verbatim
