@@ -16,6 +16,7 @@ import ipaddress
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import match_names
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._nexthop import parse_nexthop
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import (
     STS_MIN_VERSION,
     _as_list,
@@ -314,7 +315,8 @@ def judge(entries, probe_results, digest='sha256'):
             verdict['delivers'] = False
             verdict['reason'] = result.get('error') or 'no endpoint found'
             continue
-        nexthop_name = key[1:key.index(']')] if key.startswith('[') else key
+        # the name the nexthop strategies compare: without brackets and port ([h]:587 and h:587 -> h)
+        nexthop_name = parse_nexthop(key).host
         oks = []
         for endpoint in result['endpoints']:
             ok, reason = _endpoint_verdict(entry, nexthop_name, endpoint, digest)

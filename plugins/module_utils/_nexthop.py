@@ -3,10 +3,15 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Postfix next hops and policy-map keys. Private to mailtls.postfix.
 
-Parses a destination as an operator writes it in ``smtp_tls_policy_maps``:
-a domain (``example.com``, MX lookup) or a next hop in brackets
-(``[host]``, ``[host]:port``, ``[192.0.2.1]:port``, ``[2001:db8::1]:port``;
-no MX lookup).
+Parses a destination as an operator writes it in ``smtp_tls_policy_maps``
+(postconf(5), transport(5)): a domain (``example.com``, MX lookup), a domain
+with a port (``smtp.example.com:587``, MX lookup, the usual ``relayhost`` form),
+or a next hop in brackets (``[host]``, ``[host]:port``, ``[192.0.2.1]:port``,
+``[2001:db8::1]:port``; no MX lookup). A port may be a number or a service
+name (``[smarthost.example]:submission``), resolved as Postfix resolves it,
+from the services database. Postfix looks the next hop up as written, so the
+key keeps the port as written: ``[host]:submission`` and ``[host]:587`` are
+different keys.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,12 +20,28 @@ __metaclass__ = type
 
 import ipaddress
 import re
+import socket
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 
 
 _LABEL = re.compile(r'^(?!-)[a-z0-9-]{1,63}(?<!-)$')
 _PORT = re.compile(r'^[0-9]{1,5}$')
+_SERVICE = re.compile(r'^[a-z][a-z0-9+_.-]*$')
+
+
+def _port(text, port_text):
+    """A port written as a number or a service name -> the number. MailTLSError names the problem."""
+    if _PORT.match(port_text):
+        if not 1 <= int(port_text) <= 65535:
+            raise MailTLSError('%r: port %r is not a number from 1 to 65535' % (text, port_text))
+        return int(port_text)
+    if not _SERVICE.match(port_text.lower()):
+        raise MailTLSError('%r: port %r is not a number from 1 to 65535 or a service name' % (text, port_text))
+    try:
+        return socket.getservbyname(port_text.lower(), 'tcp')
+    except (OSError, socket.error):
+        raise MailTLSError('%r: service %r is not in the services database (/etc/services)' % (text, port_text))
 
 
 def to_ascii_domain(name):
@@ -51,8 +72,8 @@ class NextHop:
 
     ``key``: the policy-map key as it will be written (A-label, lower-case).
     ``host``: the domain for an MX lookup, or the host or address in brackets.
-    ``port``: the port for a bracketed next hop with a port, else None.
-    ``mx``: True when Postfix would look up MX records (no brackets).
+    ``port``: the port number when one is written (a service name resolved), else None.
+    ``mx``: True when Postfix would look up MX records (no brackets), also with a port.
     ``address``: an ipaddress object when the host is an IP literal, else None.
     """
 
@@ -92,9 +113,7 @@ def parse_nexthop(text, allow_port=True):
         if port_text is not None:
             if not allow_port:
                 raise MailTLSError('%r: a port is not allowed here' % text)
-            if not _PORT.match(port_text) or not 1 <= int(port_text) <= 65535:
-                raise MailTLSError('%r: port %r is not a number from 1 to 65535' % (text, port_text))
-            port = int(port_text)
+            port = _port(text, port_text)
         try:
             address = ipaddress.ip_address(inner)
             # connect to the normal form, but keep the key as written:
@@ -103,19 +122,30 @@ def parse_nexthop(text, allow_port=True):
         except ValueError:
             address = None
             host = shown = to_ascii_domain(inner)
-        key = '[%s]' % shown + (':%d' % port if port is not None else '')
+        # the port as written (postmap folds keys to lower case)
+        key = '[%s]' % shown + (':%s' % port_text.lower() if port is not None else '')
         return NextHop(text, key, host, port, False, address)
     if text.startswith('.'):
         raise MailTLSError('%r is a parent-domain pattern, not a destination to probe' % text)
+    for literal, suffix in ((text, ''), tuple(text.rsplit(':', 1)) if ':' in text else (None, None)):
+        if literal is None:
+            continue
+        try:
+            ipaddress.ip_address(literal)
+        except ValueError:
+            continue
+        raise MailTLSError('%r: an IP address needs brackets, as in [%s]%s' % (text, literal, ':' + suffix if suffix else ''))
+    port = port_text = None
+    name = text
     if ':' in text:
-        raise MailTLSError('%r: a port needs brackets, as in [host]:port' % text)
-    try:
-        ipaddress.ip_address(text)
-        raise MailTLSError('%r: an IP address needs brackets, as in [%s]' % (text, text))
-    except ValueError:
-        pass
-    host = to_ascii_domain(text)
-    return NextHop(text, host, host, None, True, None)
+        # domain:port: an MX lookup for domain, then that port on each MX host (relayhost = smtp.example.com:587)
+        name, port_text = text.rsplit(':', 1)
+        if not allow_port:
+            raise MailTLSError('%r: a port is not allowed here' % text)
+        port = _port(text, port_text)
+    host = to_ascii_domain(name)
+    key = host + (':%s' % port_text.lower() if port is not None else '')
+    return NextHop(text, key, host, port, True, None)
 
 
 __all__ = ['NextHop', 'parse_nexthop', 'to_ascii_domain']

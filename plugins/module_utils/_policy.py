@@ -376,6 +376,31 @@ def entries_lines(entries, digest, source, postfix_version=None):
     return Lines(keys, lines, lambda i: '%s[%d]' % (source, i))
 
 
+def logical_lines(text, source):
+    """(first line number, logical line) of a map source, read as Postfix's readlline() reads it.
+
+    Blank lines and lines whose first non-whitespace character is # are ignored; a line that starts
+    with whitespace continues the logical line before it (postconf(5)'s example writes one match=
+    per continuation line). A continuation with nothing before it is refused: Postfix would warn and
+    ignore it, losing what it says.
+    """
+    result = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        stripped = raw.strip()
+        if not stripped or stripped.startswith('#'):
+            continue
+        if raw[:1] in (' ', '\t'):
+            if not result:
+                raise MailTLSError('%s line %d starts with whitespace but there is no line before it to continue '
+                                   '(Postfix would ignore it)' % (source, number))
+            result[-1][1] += ' ' + stripped
+            result[-1][2] = number
+        else:
+            result.append([number, stripped, number])
+    return [(first if first == last else '%d (continued to line %d)' % (first, last), line)
+            for first, line, last in result]
+
+
 def map_text_lines(text, digest, source, postfix_version=None):
     """Validate a Postfix-format policy file.
 
@@ -401,21 +426,18 @@ def map_text_lines(text, digest, source, postfix_version=None):
                 return '%s line %d' % (source, numbers[i])
             return Lines(keys, lines, where, verbatim=True)
     keys, lines, numbers = [], [], []
-    for number, raw in enumerate(text.splitlines(), 1):
-        if raw[:1] in (' ', '\t') and raw.strip() and raw.strip()[0] != '#':
-            raise MailTLSError('%s line %d starts with whitespace: Postfix would read it as the continuation '
-                               'of the line before' % (source, number))
+    for number, raw in logical_lines(text, source):
         try:
             entry = parse_map_line(raw)
         except MailTLSError as e:
-            raise MailTLSError('%s line %d: %s' % (source, number, e))
+            raise MailTLSError('%s line %s: %s' % (source, number, e))
         if entry is None:
             continue
-        key, line = validate_entry(entry, digest, '%s line %d' % (source, number), postfix_version)
+        key, line = validate_entry(entry, digest, '%s line %s' % (source, number), postfix_version)
         keys.append(key)
         lines.append(line)
         numbers.append(number)
-    return Lines(keys, lines, lambda i: '%s line %d' % (source, numbers[i]))
+    return Lines(keys, lines, lambda i: '%s line %s' % (source, numbers[i]))
 
 
 def build(sources):
@@ -442,5 +464,5 @@ def render(lines):
 
 
 __all__ = ['ATTRIBUTES', 'DIGEST_BYTES', 'LEVELS', 'Lines', 'STS_FAILURES', 'STS_FIELDS', 'STS_MX_PATTERN', 'STS_POLICY_TYPES',
-           'build', 'entries_lines', 'map_text_lines', 'normalize_fingerprint', 'parse_map_line', 'policy_key', 'render',
+           'build', 'entries_lines', 'logical_lines', 'map_text_lines', 'normalize_fingerprint', 'parse_map_line', 'policy_key', 'render',
            'validate_entry', 'version_tuple']

@@ -43,8 +43,11 @@ options:
   destinations:
     description:
       - Destinations as they would be written as policy-map keys.
-      - A domain (V(example.com)) gets an MX lookup; a next hop in brackets (V([host]), V([host]:port),
-        V([192.0.2.1]:port), V([2001:db8::1]:port)) does not.
+      - A domain (V(example.com)) gets an MX lookup, also with a port (V(smtp.example.com:587), the usual
+        C(relayhost) form); a next hop in brackets (V([host]), V([host]:port), V([192.0.2.1]:port),
+        V([2001:db8::1]:port)) does not.
+      - A port may be a service name (V([smarthost.example]:submission)), resolved from the services database as
+        Postfix resolves it; the result keeps the key as written. MTA-STS is not looked up for a domain with a port.
       - Internationalised domain names are converted to their A-label form.
     type: list
     elements: str

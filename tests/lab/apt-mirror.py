@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Print the Debian archive this machine's apt already uses.
 
 The lab images are built from the same mirror as the machine's own packages
@@ -9,7 +8,7 @@ source that carries the "main" component of a Debian release suite (not
 -security, -updates or -backports). Exits 1 with a message when there is none;
 set MAILTLS_LAB_MIRROR to choose one by hand.
 
-    tests/lab/apt-mirror.py [APT_DIR]        (default: /etc/apt)
+    python3 tests/lab/apt-mirror.py [APT_DIR]        (default: /etc/apt)
 """
 
 import glob
@@ -53,8 +52,7 @@ def _from_deb822(path):
         if "deb" not in fields.get("types", []) or "main" not in fields.get("components", []):
             continue
         if any(_release_suite(s) for s in fields.get("suites", [])):
-            for uri in fields.get("uris", []):
-                yield uri
+            yield from fields.get("uris", [])
 
 
 def mirrors(apt_dir="/etc/apt"):

@@ -15,6 +15,12 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._nexthop import pa
     ('[2001:DB8:0::1]', '[2001:db8:0::1]', '2001:db8::1', None, False),
     ('bücher.example', 'xn--bcher-kva.example', 'xn--bcher-kva.example', None, True),
     ('xn--bcher-kva.example', 'xn--bcher-kva.example', 'xn--bcher-kva.example', None, True),
+    # postconf(5)/transport(5): an MX lookup on another port (the usual relayhost form)
+    ('smtp.example.com:587', 'smtp.example.com:587', 'smtp.example.com', 587, True),
+    # a symbolic service, resolved from /etc/services; the key keeps it as written
+    ('[smarthost.example]:submission', '[smarthost.example]:submission', 'smarthost.example', 587, False),
+    ('[smarthost.example]:SMTP', '[smarthost.example]:smtp', 'smarthost.example', 25, False),
+    ('relay.example:submissions', 'relay.example:submissions', 'relay.example', 465, True),
 ])
 def test_valid_next_hops(text, key, host, port, mx):
     nexthop = parse_nexthop(text)
@@ -29,9 +35,11 @@ def test_valid_next_hops(text, key, host, port, mx):
     ('a.com,b.com', 'contains whitespace or a comma'),
     ('[mx.example.com]:0', 'port \'0\' is not a number from 1 to 65535'),
     ('[mx.example.com]:65536', 'port \'65536\' is not a number from 1 to 65535'),
-    ('[mx.example.com]:smtp', 'port \'smtp\' is not a number'),
-    ('mx.example.com:25', 'a port needs brackets'),
-    ('192.0.2.1', 'an IP address needs brackets'),
+    ('[mx.example.com]:no-such-service', "service 'no-such-service' is not in the services database"),
+    ('mx.example.com:2_5', "port '2_5' is not a number from 1 to 65535 or a service name"),
+    ('192.0.2.1', 'an IP address needs brackets, as in [192.0.2.1]'),
+    ('192.0.2.1:25', 'an IP address needs brackets, as in [192.0.2.1]:25'),
+    ('2001:db8::1', 'an IP address needs brackets, as in [2001:db8::1]'),
     ('.example.com', 'parent-domain pattern'),
     ('-bad.example.com', 'bad label'),
     ('exa_mple.com', 'bad label'),

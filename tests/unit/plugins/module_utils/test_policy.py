@@ -59,7 +59,7 @@ def test_valid_entries_render_as_postfix_reads_them(entry, line):
     ({'destination': 'example.com encrypt', 'level': 'may'}, 'contains whitespace or a comma'),
     ({'destination': 'example.com,evil.com', 'level': 'may'}, 'contains whitespace or a comma'),
     ({'destination': 'example.com\nevil.com none', 'level': 'may'}, 'contains whitespace or a comma'),
-    ({'destination': 'mx.example.com:25', 'level': 'may'}, 'a port needs brackets'),
+    ({'destination': '192.0.2.1:25', 'level': 'may'}, 'an IP address needs brackets, as in [192.0.2.1]:25'),
     ({'destination': '[mx.example.com]:99999', 'level': 'may'}, "port '99999' is not a number"),
     ({'destination': '..example.com', 'level': 'may'}, 'not a valid domain name'),
     ({'destination': 'example.com', 'level': 'encrypt', 'protocols': 'TLSv1.4'}, "'TLSv1.4' is not a TLS protocol"),
@@ -182,9 +182,53 @@ def test_sts_attribute_errors(change, version, message):
     assert 'entry (example.com)' in str(e.value) or 'Postfix version' in str(e.value)
 
 
-def test_indented_line_would_be_a_continuation():
-    with pytest.raises(MailTLSError, match='src line 2 starts with whitespace: Postfix would read it as the continuation'):
+PIN_A = ':'.join(['B6'] * 32)
+PIN_B = ':'.join(['51'] * 32)
+# postconf(5), smtp_tls_policy_maps, with valid sha256 pins; plus an MX lookup on port 587 and a symbolic service
+POSTCONF5_EXAMPLE = """\
+    # the example of postconf(5)
+example.edu                 none
+example.mil                 may
+example.gov                 encrypt protocols=TLSv1
+example.com                 verify ciphers=high
+example.net                 secure
+.example.net                secure match=.example.net:example.net
+[mail.example.org]:587      secure match=nexthop
+# Postfix 2.5 and later
+[thumb.example.org]          fingerprint
+    match=%s
+    match=%s
+smtp.example.com:587 encrypt
+[smarthost.example]:submission encrypt,protocols=>=TLSv1.2
+""" % (PIN_A.lower(), PIN_B)
+
+
+def test_postconf5_example_map():
+    lines = map_text_lines(POSTCONF5_EXAMPLE, 'sha256', 'src', '3.7.11')
+    assert dict(zip(lines.keys, lines.lines)) == {
+        'example.edu': 'example.edu none',
+        'example.mil': 'example.mil may',
+        'example.gov': 'example.gov encrypt protocols=TLSv1',
+        'example.com': 'example.com verify ciphers=high',
+        'example.net': 'example.net secure',
+        '.example.net': '.example.net secure match=.example.net:example.net',
+        '[mail.example.org]:587': '[mail.example.org]:587 secure match=nexthop',
+        '[thumb.example.org]': '[thumb.example.org] fingerprint match=%s|%s' % (PIN_A, PIN_B),
+        'smtp.example.com:587': 'smtp.example.com:587 encrypt',
+        '[smarthost.example]:submission': '[smarthost.example]:submission encrypt protocols=>=TLSv1.2',
+    }
+    assert lines.where(7) == 'src line 10 (continued to line 12)'
+
+
+def test_continuation_errors_name_the_lines():
+    # an indented line continues the entry before it: here it makes that entry invalid, as Postfix would read it
+    with pytest.raises(MailTLSError, match=r"src line 1 \(continued to line 2\): attribute 'b.example' is not name=value"):
         map_text_lines('a.example may\n  b.example encrypt\n', 'sha256', 'src')
+    # comments do not end a logical line (readlline(3))
+    lines = map_text_lines('a.example fingerprint\n# pin 1\n  match=%s\n' % PIN_A, 'sha256', 'src')
+    assert lines.lines == ['a.example fingerprint match=%s' % PIN_A]
+    with pytest.raises(MailTLSError, match='src line 2 starts with whitespace but there is no line before it'):
+        map_text_lines('# list\n  a.example may\n', 'sha256', 'src')
 
 
 def test_map_lines_round_trip():

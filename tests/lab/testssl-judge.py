@@ -1,0 +1,106 @@
+"""Judge testssl.sh JSON results (--jsonfile) as a public mail-TLS test would.
+
+    python3 testssl-judge.py [--except ID=REASON ...] [--expect-failure] SCAN.json[=TLSMIN] ...
+
+A scan fails on
+  - any finding of severity MEDIUM, HIGH or CRITICAL, and
+  - any protocol or cipher finding (offered protocols, suites, cipher order,
+    forward secrecy, key exchange groups, and the vulnerabilities that come from
+    suites or protocols) of severity LOW or above,
+unless its id is excepted with --except ID=REASON (each exception is printed
+with its reason and how often it applied). TLSMIN (TLS1_2 or TLS1_3) also
+checks which TLS versions are offered: exactly TLSMIN and later.
+
+Prints one line per scan and a Markdown table of severities; exits 1 when a
+scan fails. With --expect-failure it exits 1 unless every scan fails (the
+negative control: the judge must see the findings of an unhardened server).
+"""
+
+import argparse
+import collections
+import json
+import re
+import sys
+
+SEVERITIES = ('LOW', 'MEDIUM', 'HIGH', 'CRITICAL')
+BAD = ('MEDIUM', 'HIGH', 'CRITICAL')
+# protocol and cipher findings: protocols, cipher categories and lists, cipher order, forward secrecy and groups,
+# and the vulnerabilities that follow from offered protocols or suites
+_PROTOCOL_OR_CIPHER = re.compile(
+    r'^(SSLv2|SSLv3|TLS1(_[123])?|NPN|ALPN.*|cipherlist_.*|cipher_order.*|cipher-.*|cipher_.*|supportedciphers_.*'
+    r'|FS.*|DH_groups|PFS.*|fallback_SCSV|SWEET32|LUCKY13|RC4|BEAST.*|LOGJAM.*|FREAK|DROWN.*|POODLE.*'
+    r'|CRIME_TLS|secure_renego|secure_client_renego|TLS_session_ticket|ROBOT|winshock)$')
+_VERSIONS = ('SSLv2', 'SSLv3', 'TLS1', 'TLS1_1', 'TLS1_2', 'TLS1_3')
+
+
+def judge(findings, exceptions, tls_min):
+    """-> (failures, counts by severity, excepted ids used)."""
+    failures, used = [], collections.Counter()
+    counts = collections.Counter(f.get('severity', '') for f in findings)
+    for f in findings:
+        # ids of per-certificate findings end in " <cert#N>"
+        sev, fid = f.get('severity', ''), f.get('id', '').split(' ', 1)[0]
+        if sev not in SEVERITIES:
+            continue
+        if sev in BAD or _PROTOCOL_OR_CIPHER.match(fid):
+            if fid in exceptions:
+                used[fid] += 1
+            else:
+                failures.append('%s %s: %s' % (sev, fid, f.get('finding', '')))
+    if tls_min:
+        offered = dict((f['id'], f.get('finding', '')) for f in findings if f.get('id') in _VERSIONS)
+        for version in _VERSIONS:
+            want = _VERSIONS.index(version) >= _VERSIONS.index(tls_min)
+            text = offered.get(version)
+            if text is None:
+                failures.append('%s: testssl.sh did not report it' % version)
+            elif want != (text.startswith('offered')):
+                failures.append('%s: %r, expected %s' % (version, text, 'offered' if want else 'not offered'))
+    return failures, counts, used
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('scans', nargs='+', help='SCAN.json or SCAN.json=TLS1_2|TLS1_3')
+    parser.add_argument('--except', dest='exceptions', action='append', default=[], metavar='ID=REASON')
+    parser.add_argument('--expect-failure', action='store_true')
+    args = parser.parse_args(argv)
+    exceptions = dict(e.split('=', 1) for e in args.exceptions)
+    failed, rows, used_all = 0, [], collections.Counter()
+    for spec in args.scans:
+        path, dummy, tls_min = spec.partition('=')
+        with open(path) as f:
+            findings = json.load(f)
+        if not findings:
+            print('FAIL %s: no findings at all (the scan did not run)' % path)
+            failed += 1
+            continue
+        target = '%s:%s' % (findings[0].get('ip', '?'), findings[0].get('port', '?'))
+        failures, counts, used = judge(findings, exceptions, tls_min or None)
+        used_all.update(used)
+        rows.append((path, target, counts, len(failures)))
+        if failures:
+            failed += 1
+            print('FAIL %s (%s): %d finding(s)' % (path, target, len(failures)))
+            for line in failures:
+                print('  ' + line)
+        else:
+            print('PASS %s (%s)%s' % (path, target, ' TLS versions from ' + tls_min if tls_min else ''))
+    for fid, n in sorted(used_all.items()):
+        print('excepted %s (%d times): %s' % (fid, n, exceptions[fid]))
+    print()
+    print('| scan | target | ' + ' | '.join(SEVERITIES) + ' | failing |')
+    print('| --- | --- | ' + ' | '.join('---' for dummy in SEVERITIES) + ' | --- |')
+    for path, target, counts, n in rows:
+        print('| %s | %s | %s | %d |' % (path.rsplit('/', 1)[-1], target, ' | '.join(str(counts[s]) for s in SEVERITIES), n))
+    if args.expect_failure:
+        if failed != len(args.scans):
+            print('judge: expected every scan to fail (negative control), %d of %d did' % (failed, len(args.scans)))
+            return 1
+        print('judge: every scan failed, as the negative control should')
+        return 0
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))

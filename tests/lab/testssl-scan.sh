@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Scan lab servers with Debian's testssl.sh from inside a lab container's
+# network namespace (the scanner is a peer on the lab network; no DNS lookups,
+# nothing leaves the lab).
+#
+#   tests/lab/testssl-scan.sh FROM_CONTAINER CA_FILE OUT_DIR HOST:PORT:IP[:starttls] ...
+#
+# Writes OUT_DIR/HOST-PORT.json (testssl.sh --jsonfile) and .txt (its report),
+# SCAN_JOBS scans at a time (default 3). Exits non-zero when a scan did not run.
+set -euo pipefail
+from=$1 ca=$2 out=$3
+shift 3
+jobs=${SCAN_JOBS:-3}
+mkdir -p "$out"
+pid=$(podman inspect -f '{{.State.Pid}}' "$from")
+if [ -z "$pid" ] || [ "$pid" = 0 ]; then
+    echo "testssl-scan: $from is not running" >&2
+    exit 1
+fi
+
+scan() {  # HOST PORT IP [starttls]
+    local host=$1 port=$2 ip=$3 mode=${4:-} extra=()
+    [ "$mode" = starttls ] && extra=(--starttls smtp)
+    rm -f "$out/$host-$port.json"
+    # --nodns none: no DNS query at all (the name comes with --ip); --add-ca: the lab CA is trusted
+    nsenter -t "$pid" -n testssl --quiet --color 0 --warnings off --nodns none --ip "$ip" --add-ca "$ca" \
+        --jsonfile "$out/$host-$port.json" "${extra[@]}" "$host:$port" > "$out/$host-$port.txt" 2>&1 || true
+    if [ ! -s "$out/$host-$port.json" ]; then
+        echo "testssl-scan: no result for $host:$port (see $out/$host-$port.txt)" >&2
+        return 1
+    fi
+    echo "testssl-scan: $host:$port done"
+}
+
+expected=()
+for target in "$@"; do
+    IFS=: read -r host port ip mode <<< "$target"
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do sleep 1; done
+    scan "$host" "$port" "$ip" "$mode" &
+    expected+=("$out/$host-$port.json")
+done
+wait
+# a finished job may already have been reaped by `jobs` above, so judge by the results, not by wait
+rc=0
+for f in "${expected[@]}"; do
+    [ -s "$f" ] || { echo "testssl-scan: missing $f" >&2; rc=1; }
+done
+exit $rc
