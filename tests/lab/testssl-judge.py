@@ -59,6 +59,17 @@ def judge(findings, exceptions, tls_min):
     return failures, counts, used
 
 
+def suites(findings):
+    """Counts of the offered suites: all, anonymous, without forward secrecy, CBC, finite-field DHE."""
+    offered = [f.get('finding', '') for f in findings if f.get('id', '').startswith(('cipher-tls', 'cipher_x'))]
+    iana = [line.split()[-1] if line.split() else '' for line in offered]
+    return (len(offered),
+            sum(1 for n in iana if '_anon_' in n),
+            sum(1 for n in iana if n.startswith('TLS_RSA_WITH_')),
+            sum(1 for n in iana if '_CBC_' in n),
+            sum(1 for n in iana if n.startswith('TLS_DHE_')))
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('scans', nargs='+', help='SCAN.json or SCAN.json=TLS1_2|TLS1_3')
@@ -78,7 +89,7 @@ def main(argv):
         target = '%s:%s' % (findings[0].get('ip', '?'), findings[0].get('port', '?'))
         failures, counts, used = judge(findings, exceptions, tls_min or None)
         used_all.update(used)
-        rows.append((path, target, counts, len(failures)))
+        rows.append((path, target, counts, len(failures), suites(findings)))
         if failures:
             failed += 1
             print('FAIL %s (%s): %d finding(s)' % (path, target, len(failures)))
@@ -89,10 +100,11 @@ def main(argv):
     for fid, n in sorted(used_all.items()):
         print('excepted %s (%d times): %s' % (fid, n, exceptions[fid]))
     print()
-    print('| scan | target | ' + ' | '.join(SEVERITIES) + ' | failing |')
-    print('| --- | --- | ' + ' | '.join('---' for dummy in SEVERITIES) + ' | --- |')
-    for path, target, counts, n in rows:
-        print('| %s | %s | %s | %d |' % (path.rsplit('/', 1)[-1], target, ' | '.join(str(counts[s]) for s in SEVERITIES), n))
+    print('| scan | target | ' + ' | '.join(SEVERITIES) + ' | failing | suites | anonymous | no FS | CBC | DHE |')
+    print('| --- | --- | ' + ' | '.join('---' for dummy in SEVERITIES) + ' | --- | --- | --- | --- | --- | --- |')
+    for path, target, counts, n, kinds in rows:
+        print('| %s | %s | %s | %d | %s |' % (path.rsplit('/', 1)[-1], target, ' | '.join(str(counts[s]) for s in SEVERITIES), n,
+                                            ' | '.join(str(k) for k in kinds)))
     if args.expect_failure:
         if failed != len(args.scans):
             print('judge: expected every scan to fail (negative control), %d of %d did' % (failed, len(args.scans)))
