@@ -103,8 +103,8 @@ def main(argv):
     print('| scan | target | ' + ' | '.join(SEVERITIES) + ' | failing | suites | anonymous | no FS | CBC | DHE |')
     print('| --- | --- | ' + ' | '.join('---' for dummy in SEVERITIES) + ' | --- | --- | --- | --- | --- | --- |')
     for path, target, counts, n, kinds in rows:
-        print('| %s | %s | %s | %d | %s |' % (path.rsplit('/', 1)[-1], target, ' | '.join(str(counts[s]) for s in SEVERITIES), n,
-                                            ' | '.join(str(k) for k in kinds)))
+        severities = ' | '.join(str(counts[s]) for s in SEVERITIES)
+        print('| %s | %s | %s | %d | %s |' % (path.rsplit('/', 1)[-1], target, severities, n, ' | '.join(str(k) for k in kinds)))
     if args.expect_failure:
         if failed != len(args.scans):
             print('judge: expected every scan to fail (negative control), %d of %d did' % (failed, len(args.scans)))
