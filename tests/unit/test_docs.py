@@ -2,6 +2,7 @@
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -94,3 +95,20 @@ def test_role_doc():
     assert public == set(main['options'])
     text = ansible_doc('-t', 'role', 'mailtls.postfix.tls')
     assert 'EXAMPLES:' in text and 'postfix_tls_policies' in text
+
+
+def test_playbooks_use_the_role_through_declared_entry_points():
+    doc = json.loads(ansible_doc('-t', 'role', '-j', 'mailtls.postfix.tls'))['mailtls.postfix.tls']
+    used = set()
+    for name in os.listdir(os.path.join(TOP, 'playbooks')):
+        path = os.path.join(TOP, 'playbooks', name)
+        if not name.endswith('.yml'):
+            continue
+        with open(path) as f:
+            text = f.read()
+        assert '__postfix_tls_' not in text, '%s sets or reads an internal variable of the role' % name
+        used.update(re.findall(r'tasks_from:\s*(\w+)', text))
+    assert used, 'no playbook includes an entry point (the test would prove nothing)'
+    for entry in used:
+        assert entry in doc['entry_points'], 'tasks_from %s is not declared in meta/argument_specs.yml' % entry
+        options_described(doc['entry_points'][entry]['options'], 'role tls, entry point %s' % entry)
