@@ -62,6 +62,8 @@ def judge(findings, exceptions, tls_min):
 def suites(findings):
     """Counts of the offered suites: all, anonymous, without forward secrecy, CBC, finite-field DHE."""
     offered = [f.get('finding', '') for f in findings if f.get('id', '').startswith(('cipher-tls', 'cipher_x'))]
+    if not offered:
+        return ('-',) * 5  # the scan did not list suites (testssl-scan.sh without SCAN_FULL)
     iana = [line.split()[-1] if line.split() else '' for line in offered]
     return (len(offered),
             sum(1 for n in iana if '_anon_' in n),
