@@ -16,9 +16,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._policy import PROTOCOLS, version_tuple
+from ansible_collections.mailtls.postfix.plugins.module_utils._policy import PROTOCOLS, RANGE_MIN_VERSION, version_tuple
 
-RANGE_MIN_VERSION = (3, 6)
 PROTOCOL_PARAMETERS = ('smtpd_tls_protocols', 'smtpd_tls_mandatory_protocols',
                        'smtp_tls_protocols', 'smtp_tls_mandatory_protocols')
 
