@@ -185,12 +185,12 @@ class Prober:
             # about delivery to the MX hosts on port 25), when asked for
             sts = {}
             if self.mta_sts:
-                domains = [nh.host for nh in nexthops if nh.mx and nh.port is None]
+                domains = [nh.host for nh in nexthops if nh.mta_sts]
                 sts = dict(zip(domains, pool.map(self._sts, domains)))
                 # entries of domains not probed this time stay until their max_age has passed
                 for domain in [d for d, e in self.sts_cache.items() if self.now >= e['fetched'] + e['max_age']]:
                     del self.sts_cache[domain]
-        results = [self._destination(nexthop, mx, note, error, probes, lookups, sts.get(nexthop.host) if nexthop.mx and nexthop.port is None else None)
+        results = [self._destination(nexthop, mx, note, error, probes, lookups, sts.get(nexthop.host) if nexthop.mta_sts else None)
                    for nexthop, (mx, note, error) in zip(nexthops, resolved)]
         return results, summarize(results)
 

@@ -91,6 +91,11 @@ class NextHop:
         return 'NextHop(%r)' % self.key
 
     @property
+    def mta_sts(self):
+        """Whether MTA-STS (RFC 8461: delivery to a domain's MX hosts on port 25) applies to this next hop."""
+        return self.mx and self.port is None
+
+    @property
     def name_for_match(self):
         """The name that the secure level's nexthop strategy compares certificates with (None for IP literals)."""
         return None if self.address is not None else self.host
