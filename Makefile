@@ -69,7 +69,7 @@ lab: system-packages
 test: setup
 	@bash tests/run-all.sh $(TEST_SCENARIOS)
 
-units: venv
+units: venv lab
 	$(VENV)/bin/python -m pytest tests/unit
 
 sanity: venv get-pip

@@ -88,7 +88,7 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._fleet import decide
+from ansible_collections.mailtls.postfix.plugins.module_utils._decide import decide
 
 
 def tls_policy_decide(probe_results, explicit=None, fleet=None, digest='sha256', postfix_version=None):

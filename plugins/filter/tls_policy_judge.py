@@ -52,11 +52,18 @@ _value:
   elements: dict
 """
 
-from ansible_collections.mailtls.postfix.plugins.module_utils._fleet import judge
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._judge import judge
+from ansible_collections.mailtls.postfix.plugins.module_utils._report import with_facts
 
 
 def tls_policy_judge(entries, probe_results, digest='sha256'):
-    return judge(entries, probe_results, digest)
+    try:
+        return with_facts(judge(entries, probe_results, digest), probe_results)
+    except MailTLSError as e:
+        raise AnsibleFilterError('tls_policy_judge: %s' % e)
 
 
 class FilterModule(object):

@@ -19,7 +19,8 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.mailtls.postfix.plugins.module_utils._fleet import STATUS, judge, match_patterns, sts_skip_reason
+from ansible_collections.mailtls.postfix.plugins.module_utils._judge import judge, match_patterns, sts_skip_reason
+from ansible_collections.mailtls.postfix.plugins.module_utils._policy import PolicyEntry
 
 FINGER_LEVELS = ('fingerprint', 'secure', 'verify')
 _TRUST = re.compile(r'\b(Verified|Trusted|Untrusted|Anonymous) TLS connection established to (\S+?)\[([^\]]+)\]:(\d+)')
@@ -27,13 +28,13 @@ _TRUST = re.compile(r'\b(Verified|Trusted|Untrusted|Anonymous) TLS connection es
 
 def finger_argv(binary, entry, nexthop_name, endpoint, ca_file=None, digest='sha256'):
     """The posttls-finger command (an argv list, no shell) that judges one endpoint under one entry."""
-    level = entry['level']
+    level = entry.level
     if level not in FINGER_LEVELS:
         raise ValueError('posttls-finger judges only %s' % ', '.join(FINGER_LEVELS))
     argv = [binary, '-c', '-l', level]
     if level == 'fingerprint':
         argv += ['-d', digest]
-        matches = [str(p) for p in entry.get('fingerprints') or []]
+        matches = list(entry.get('fingerprints'))
     else:
         if ca_file:
             argv += ['-F', ca_file]
@@ -53,57 +54,73 @@ def parse_finger(output, address, port):
     return found, line
 
 
+class Referee:
+    """posttls-finger as the judge of one endpoint under one entry (a referee for _judge.judge).
+
+    ``finger``: a callable that takes an argv list and returns what posttls-finger printed; its
+    ``binary`` attribute is the program. Records disagreements with the module's verdict.
+    """
+
+    def __init__(self, finger, ca_file=None, digest='sha256'):
+        self.finger = finger
+        self.ca_file = ca_file
+        self.digest = digest
+        self.disagreements = []
+
+    def __call__(self, entry, nexthop_name, endpoint, seen):
+        if entry.level not in FINGER_LEVELS:
+            return None
+        skip = sts_skip_reason(entry, endpoint['hostname'])
+        if skip:
+            # posttls-finger has no STS mode: the SMTP client never connects to this MX
+            seen['finger'] = {'trust': None, 'line': 'not asked: ' + skip}
+            seen['finger_ok'] = False
+            seen['agree'] = seen['ok'] is False
+            return False
+        argv = finger_argv(self.finger.binary, entry, nexthop_name, endpoint, self.ca_file, self.digest)
+        trust, line = parse_finger(self.finger(argv), endpoint['address'], endpoint['port'])
+        seen['finger'] = {'trust': trust, 'line': line or 'no TLS session'}
+        seen['finger_ok'] = trust == 'Verified'
+        seen['agree'] = seen['finger_ok'] == (seen['ok'] is True)
+        if not seen['agree']:
+            self.disagreements.append({'destination': entry.key, 'address': endpoint['address'],
+                                       'module': seen['reason'], 'posttls_finger': seen['finger']['line']})
+        return seen['finger_ok']
+
+
 def check(entries, probe_results, digest='sha256', levels=FINGER_LEVELS, ca_file=None, finger=None,
           expiry_warn_days=21):
     """Judge the entries at ``levels`` against what the probe saw, and with posttls-finger when ``finger`` is given.
 
-    ``finger``: a callable taking an argv list and returning posttls-finger's output, or None.
-    With posttls-finger, its verdict decides (it is Postfix's own code); the module's verdict is kept
-    beside it and ``agree`` says whether they match.
+    ``entries``: PolicyEntry objects (dicts are validated into them). ``finger``: a callable taking an argv list and returning
+    posttls-finger's output, or None. With posttls-finger, its verdict decides (it is Postfix's own
+    code); the module's verdict is kept beside it and ``agree`` says whether they match.
     Returns ``{'checks': [...], 'failing': [...], 'expiring': [...], 'disagreements': [...]}``.
     """
-    selected = [e for e in entries if e.get('level') in levels]
-    verdicts = judge(selected, probe_results, digest)
+    entries = [PolicyEntry.from_dict(e, digest, 'entries[%d]' % i) for i, e in enumerate(entries)]
+    selected = [e for e in entries if e.level in levels]
+    referee = Referee(finger, ca_file, digest) if finger is not None else None
+    verdicts = judge(selected, probe_results, digest, referee)
     by_key = dict((r['key'], r) for r in probe_results or [])
-    failing, expiring, disagreements = [], [], []
+    failing, expiring = [], []
     for entry, verdict in zip(selected, verdicts):
         key = verdict['destination']
-        nexthop_name = key[1:key.index(']')] if key.startswith('[') else key
         result = by_key.get(key) or {'endpoints': []}
-        verdict['judge'] = 'mx_tls_info'
-        if finger is not None and entry['level'] in FINGER_LEVELS and result['endpoints']:
-            verdict['judge'] = 'posttls-finger'
-            for endpoint, seen in zip(result['endpoints'], verdict['endpoints']):
-                skip = sts_skip_reason(entry, endpoint['hostname'])
-                if skip:
-                    # posttls-finger has no STS mode: the SMTP client never connects to this MX
-                    seen['finger'] = {'trust': None, 'line': 'not asked: ' + skip}
-                    seen['finger_ok'] = False
-                    seen['agree'] = seen['ok'] is False
-                    continue
-                argv = finger_argv(finger.binary, entry, nexthop_name, endpoint, ca_file, digest)
-                trust, line = parse_finger(finger(argv), endpoint['address'], endpoint['port'])
-                seen['finger'] = {'trust': trust, 'line': line or 'no TLS session'}
-                seen['finger_ok'] = trust == 'Verified'
-                seen['agree'] = seen['finger_ok'] == (seen['ok'] is True)
-                if not seen['agree']:
-                    disagreements.append({'destination': key, 'address': endpoint['address'],
-                                          'module': seen['reason'], 'posttls_finger': seen['finger']['line']})
-            oks = [e['finger_ok'] for e in verdict['endpoints']]
-            verdict['delivers'] = any(oks)
-            verdict['degraded'] = any(oks) and not all(oks)
-            verdict['status'] = STATUS[(verdict['delivers'], verdict['degraded'])]
+        verdict['judge'] = ('posttls-finger' if referee is not None and entry.level in FINGER_LEVELS and result['endpoints']
+                            else 'mx_tls_info')
         if verdict['delivers'] is False or verdict['degraded']:
             failing.append({'destination': key, 'level': verdict['level'], 'status': verdict['status'],
                             'reason': verdict['reason']})
-        for endpoint in result['endpoints']:
+        verdict['expiring'] = []
+        for endpoint in result['endpoints'] if not key.startswith('.') else []:
             cert = endpoint.get('certificate')
             if cert and cert.get('days_remaining') is not None and cert['days_remaining'] < expiry_warn_days:
-                expiring.append({'destination': key, 'hostname': endpoint['hostname'], 'address': endpoint['address'],
-                                 'not_after': cert['not_after'], 'days_remaining': cert['days_remaining']})
-        verdicts_expiring = [x for x in expiring if x['destination'] == key]
-        verdict['expiring'] = verdicts_expiring
-    return {'checks': verdicts, 'failing': failing, 'expiring': expiring, 'disagreements': disagreements}
+                item = {'destination': key, 'hostname': endpoint['hostname'], 'address': endpoint['address'],
+                        'not_after': cert['not_after'], 'days_remaining': cert['days_remaining']}
+                verdict['expiring'].append(item)
+                expiring.append(item)
+    return {'checks': verdicts, 'failing': failing, 'expiring': expiring,
+            'disagreements': referee.disagreements if referee is not None else []}
 
 
-__all__ = ['FINGER_LEVELS', 'check', 'finger_argv', 'parse_finger']
+__all__ = ['FINGER_LEVELS', 'Referee', 'check', 'finger_argv', 'parse_finger']

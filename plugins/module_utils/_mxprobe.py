@@ -1,11 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailtls.postfix contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Probe destinations as Postfix would reach them and recommend TLS policies. Private to mailtls.postfix.
+"""The probe stage: destinations as Postfix would reach them. Private to mailtls.postfix.
 
 The work behind the mx_tls_info module: resolve every destination (MX hosts
 x addresses), probe each distinct endpoint once over STARTTLS with bounded
-concurrency, judge names per destination and recommend a policy entry.
+concurrency, read TLSA records and MTA-STS policies, and check names per
+destination. It returns facts only; the recommendation is _decide's.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,11 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import certificate_facts, match_names
 from ansible_collections.mailtls.postfix.plugins.module_utils._dns import dane_verdict, resolve
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._mtasts import apply_cache, check_cache_entry, discover, match_from_mx
+from ansible_collections.mailtls.postfix.plugins.module_utils._mtasts import apply_cache, check_cache_entry, discover
 from ansible_collections.mailtls.postfix.plugins.module_utils._nexthop import parse_nexthop
 from ansible_collections.mailtls.postfix.plugins.module_utils._smtp import NO_STARTTLS, make_context, probe
-
-LEVELS_BY_STRENGTH = ('dane', 'secure', 'fingerprint', 'encrypt', 'may')
 
 
 def parse_destinations(destinations):
@@ -48,62 +47,6 @@ def secure_patterns(nexthop):
     return [name, '.' + name] if name else []
 
 
-def recommend(nexthop, endpoints, digest='sha256', pin='pubkey', lookup_error=None, sts=None):
-    """Recommend a policy entry for one destination from its probed endpoints (and its MTA-STS policy).
-
-    Returns (policy dict, policy line).
-    """
-    key = nexthop.key
-    dane_everywhere = bool(endpoints) and nexthop.mx and all(
-        (e.get('dane') or {}).get('usable') and e['dane']['matches'] for e in endpoints)
-    if sts and sts.get('mode') == 'enforce' and not dane_everywhere:
-        # RFC 8461: deliver only to the policy's MX patterns, with a certificate that verifies (DANE wins where usable)
-        match = match_from_mx(sts['mx'])
-        reason = 'MTA-STS policy %s in enforce mode: mx %s' % (sts['id'], ', '.join(sts['mx']))
-        if sts.get('source') == 'cache':
-            reason += ' (cached policy, within its max_age; no live policy now: %s)' % sts.get('error')
-        return ({'level': 'secure', 'match': match, 'reason': reason, 'mta_sts': True},
-                '%s secure match=%s' % (key, ':'.join(match)))
-    if not endpoints:
-        reason = 'no endpoint to probe (%s); keep the default level' % (lookup_error or 'no addresses')
-        return {'level': 'may', 'match': [], 'reason': reason}, '%s may' % key
-    with_tls = [e for e in endpoints if e['certificate'] is not None]
-    plaintext = [e for e in endpoints if e['error'] == NO_STARTTLS]
-    failed = [e for e in endpoints if e['certificate'] is None and e['error'] != NO_STARTTLS]
-    if plaintext:
-        names = ', '.join('%s[%s]' % (e['hostname'], e['address']) for e in plaintext)
-        reason = '%s does not offer STARTTLS: encrypt or stronger would defer mail there' % names
-        return {'level': 'may', 'match': [], 'reason': reason}, '%s may' % key
-    if not with_tls:
-        reason = 'no endpoint completed a TLS handshake (%s)' % '; '.join(sorted(set(e['error'] for e in failed)))
-        return {'level': 'may', 'match': [], 'reason': reason}, '%s may' % key
-    if failed:
-        reason = ('TLS on every endpoint that answered, but %d of %d failed (%s), so their keys are unknown'
-                  % (len(failed), len(endpoints), '; '.join(sorted(set(e['error'] for e in failed)))))
-        return {'level': 'encrypt', 'match': [], 'reason': reason}, '%s encrypt' % key
-    if dane_everywhere:
-        reason = ('every MX host publishes DNSSEC-validated TLSA records that match the key it presents '
-                  '(needs smtp_dns_support_level = dnssec and a validating resolver)')
-        return {'level': 'dane', 'match': [], 'reason': reason}, '%s dane' % key
-    if all(e['chain_verified'] and e['name_verified'] for e in endpoints):
-        match = ['nexthop', 'dot-nexthop']
-        reason = 'every endpoint presents a certificate that verifies for the destination'
-        return ({'level': 'secure', 'match': match, 'reason': reason},
-                '%s secure match=%s' % (key, ':'.join(match)))
-    pins = []
-    for e in endpoints:
-        value = e['fingerprints'][pin][digest]
-        if value not in pins:
-            pins.append(value)
-    why = sorted(set(
-        (e['verify_error'] or 'certificate does not match %s' % (nexthop.name_for_match or 'an IP next hop'))
-        for e in endpoints if not (e['chain_verified'] and e['name_verified'])))
-    reason = ('every endpoint offers TLS but not all verify (%s): pin the %s %s of %d endpoint(s)'
-              % ('; '.join(why), digest, 'public keys' if pin == 'pubkey' else 'certificates', len(endpoints)))
-    return ({'level': 'fingerprint', 'match': pins, 'digest': digest, 'pin': pin, 'reason': reason},
-            '%s fingerprint match=%s' % (key, '|'.join(pins)))
-
-
 def _resolve(args):
     nexthop, resolver = args
     try:
@@ -116,7 +59,7 @@ class Prober:
     """Holds the options of one run; ``run()`` probes a list of parsed next hops."""
 
     def __init__(self, resolver, port=25, timeout=10.0, concurrency=32, ehlo_name='localhost',
-                 ca_file=None, ca_path=None, sni=None, digest='sha256', pin='pubkey', probe_func=probe, dane=True,
+                 ca_file=None, ca_path=None, sni=None, probe_func=probe, dane=True,
                  mta_sts=False, sts_port=443, sts_cache=None, now=None):
         self.resolver = resolver
         self.dane = dane
@@ -131,8 +74,6 @@ class Prober:
         self.concurrency = concurrency
         self.ehlo_name = ehlo_name
         self.sni = sni
-        self.digest = digest
-        self.pin = pin
         self.probe_func = probe_func
         try:
             self.verify_context = make_context(ca_file, ca_path, verify=True)
@@ -230,8 +171,6 @@ class Prober:
                 if lookup is not None:
                     endpoint['dane'] = dane_verdict(lookup, endpoint['tlsa'])
                 endpoints.append(endpoint)
-        lookup_error = error or '; '.join(e['error'] for e in mx if e['error']) or None
-        policy, line = recommend(nexthop, endpoints, self.digest, self.pin, lookup_error, sts)
         return {
             'destination': nexthop.original,
             'key': nexthop.key,
@@ -240,17 +179,13 @@ class Prober:
             'mx_note': note,
             'error': error,
             'endpoints': endpoints,
-            'policy': policy,
-            'policy_line': line,
             'mta_sts': sts,
         }
 
 
 def summarize(results):
+    """Counts of what the probe saw (the recommended levels are counted by _decide.recommend_results)."""
     endpoints = [e for r in results for e in r['endpoints']]
-    levels = dict((level, 0) for level in LEVELS_BY_STRENGTH)
-    for r in results:
-        levels[r['policy']['level']] += 1
     return {
         'destinations': len(results),
         'destinations_unresolved': sum(1 for r in results if r['error']),
@@ -260,8 +195,7 @@ def summarize(results):
         'endpoints_no_starttls': sum(1 for e in endpoints if e['error'] == NO_STARTTLS),
         'endpoints_failed': sum(1 for e in endpoints if e['certificate'] is None and e['error'] != NO_STARTTLS),
         'expiring_30_days': sum(1 for e in endpoints if e['certificate'] and e['certificate']['days_remaining'] < 30),
-        'levels': levels,
     }
 
 
-__all__ = ['LEVELS_BY_STRENGTH', 'Prober', 'parse_destinations', 'recommend', 'secure_patterns', 'summarize']
+__all__ = ['Prober', 'parse_destinations', 'secure_patterns', 'summarize']

@@ -99,11 +99,11 @@ class Plan:
     def changed(self):
         return bool(self.changes)
 
-    def commands(self, postconf, config_dir=None):
-        base = [postconf] + (['-c', config_dir] if config_dir else [])
+    def commands(self):
+        """The postconf arguments that carry out the plan, one list per command (give them to Instance.postconf)."""
         steps = (('-e', self.main_set), ('-X', self.main_remove), ('-M', self.master_set),
                  ('-MX', self.master_remove), ('-P', self.param_set), ('-PX', self.param_remove))
-        return [base + [flag] + args for flag, args in steps if args]
+        return [[flag] + args for flag, args in steps if args]
 
     def diff(self):
         before = ''.join('%s: %s = %s\n' % (c['kind'], c['name'], c['before']) for c in self.changes if c['before'] is not None)
@@ -218,15 +218,57 @@ def warnings_of(stderr):
     return [line.strip() for line in stderr.splitlines() if 'warning:' in line]
 
 
-def effective_digest(module):
-    """The local Postfix's effective smtp_tls_fingerprint_digest (postconf -xh), or None without Postfix."""
-    postconf = module.get_bin_path('postconf')
-    if not postconf:
-        return None
-    rc, out, dummy = module.run_command([postconf, '-xh', 'smtp_tls_fingerprint_digest'])
-    value = out.strip().lower()
-    return value if rc == 0 and value in ('sha256', 'sha1', 'md5') else None
+DIGESTS = ('sha256', 'sha1', 'md5')
 
 
-__all__ = ['MASTER_FIELDS', 'SERVICE_TYPES', 'Plan', 'effective_digest', 'normalize', 'parse_master', 'parse_parameters', 'plan',
+class Instance:
+    """One Postfix instance: the postconf and postmap commands, with -c config_dir, built here only.
+
+    ``module``: the AnsibleModule that runs them (argv lists, never a shell). ``required``: fail when
+    Postfix is not installed; otherwise ``installed`` is False and ``effective`` returns None.
+    """
+
+    def __init__(self, module, config_dir=None, required=True):
+        self.module = module
+        self.config_dir = config_dir
+        self._bins = {}
+        self.installed = self.binary('postconf', required) is not None
+
+    def binary(self, tool, required=True):
+        if tool not in self._bins:
+            self._bins[tool] = self.module.get_bin_path(tool, required=required)
+        return self._bins[tool]
+
+    def argv(self, tool, args):
+        """[tool, -c config_dir] + args."""
+        return [self.binary(tool)] + (['-c', self.config_dir] if self.config_dir else []) + list(args)
+
+    def postconf(self, args):
+        """Run postconf; fail the module, naming the command, when it fails. Returns (stdout, stderr)."""
+        rc, out, err = self.module.run_command(self.argv('postconf', args))
+        if rc != 0:
+            self.module.fail_json(msg='postconf %s failed: %s' % (' '.join(args), (err or out).strip()))
+        return out, err
+
+    def effective(self, name):
+        """A parameter's effective value (postconf -xh), or None where Postfix is not installed."""
+        if not self.installed:
+            return None
+        return self.postconf(['-xh', name])[0].strip()
+
+    def effective_digest(self):
+        """The effective smtp_tls_fingerprint_digest where Postfix is installed and answers, else None (a default)."""
+        if not self.installed:
+            return None
+        rc, out, dummy = self.module.run_command(self.argv('postconf', ['-xh', 'smtp_tls_fingerprint_digest']))
+        value = out.strip().lower()
+        return value if rc == 0 and value in DIGESTS else None
+
+    def postmap(self, args):
+        """Run postmap; returns (rc, stderr) for the caller to judge."""
+        rc, dummy, err = self.module.run_command(self.argv('postmap', args))
+        return rc, err
+
+
+__all__ = ['DIGESTS', 'MASTER_FIELDS', 'SERVICE_TYPES', 'Instance', 'Plan', 'normalize', 'parse_master', 'parse_parameters', 'plan',
            'split_command', 'warnings_of']

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailtls.postfix contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Posture report: rows from tls_policy_check results, rendered as Markdown or one self-contained HTML page.
+"""The report stage: what was seen per endpoint, and the posture report built from tls_policy_check results,
+rendered as Markdown or one self-contained HTML page.
 
 Private to the mailtls.postfix collection; not a public API.
 """
@@ -11,12 +12,48 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._judge import endpoint_label
 
 from html import escape as _html_escape
 
 STATUS_WORDS = {'delivers': 'yes', 'degraded': 'yes, degraded', 'fails': 'no', 'unknown': 'unknown'}
 TRUST_ORDER = ('verified', 'trusted', 'untrusted', 'none')
 SEVERITY_ORDER = ('bad', 'warn', 'ok')
+
+
+def pki_trust(endpoint):
+    """What the certificate proves without pins, in Postfix's words for a session.
+
+    ``verified``: the chain verifies and the names match the destination; ``trusted``: the chain
+    verifies, the names do not match; ``untrusted``: TLS, but the chain does not verify (self-signed,
+    unknown CA, expired); ``none``: no TLS session (no STARTTLS, or the probe failed before it).
+    """
+    if endpoint.get('certificate') is None:
+        return 'none'
+    if not endpoint.get('chain_verified'):
+        return 'untrusted'
+    return 'verified' if endpoint.get('name_verified') else 'trusted'
+
+
+def endpoint_facts(endpoint):
+    """The facts a posture report shows for one probed endpoint."""
+    cert = endpoint.get('certificate') or {}
+    tls = endpoint.get('tls') or {}
+    return {'starttls': endpoint.get('starttls'), 'trust': pki_trust(endpoint),
+            'tls_version': tls.get('version'), 'key_type': cert.get('key_type'), 'key_bits': cert.get('key_bits'),
+            'not_after': cert.get('not_after'), 'days_remaining': cert.get('days_remaining'),
+            'error': endpoint.get('error')}
+
+
+def with_facts(verdicts, probe_results):
+    """Add to each endpoint of each verdict (judge's output) the facts a report shows (endpoint_facts)."""
+    by_key = dict((r['key'], r) for r in probe_results or [])
+    for verdict in verdicts:
+        result = by_key.get(verdict['destination'])
+        if result is not None and not verdict['destination'].startswith('.'):
+            for seen, endpoint in zip(verdict['endpoints'], result['endpoints']):
+                seen.update(endpoint_facts(endpoint))
+    return verdicts
 
 
 def _row_severity(check, endpoint, warn_days):
@@ -68,7 +105,7 @@ def build(hosts, warn_days=21, generated=None):
                 continue
             for ep in endpoints:
                 severity, note = _row_severity(check, ep, warn_days)
-                where = '%s[%s]:%s' % (ep.get('hostname'), ep.get('address'), ep.get('port'))
+                where = endpoint_label(ep)
                 if note.startswith(where + ': '):
                     note = note[len(where) + 2:]  # the row names the endpoint already
                 key = None
@@ -275,4 +312,4 @@ def render(report, fmt):
     raise MailTLSError("report: format must be markdown, html or data, got %r" % (fmt,))
 
 
-__all__ = ['build', 'render', 'render_html', 'render_markdown']
+__all__ = ['build', 'endpoint_facts', 'pki_trust', 'render', 'render_html', 'render_markdown', 'with_facts']

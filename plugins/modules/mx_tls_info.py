@@ -32,13 +32,12 @@ author:
 requirements:
   - cryptography (Python library on the host that runs the module)
   - dnspython (Python library; needed only for destinations that need an MX lookup, and for O(nameservers))
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it runs the same in check mode.
-  diff_mode:
-    support: none
-    description: The module changes nothing, so there is no diff.
+extends_documentation_fragment:
+  - mailtls.postfix.probe
+  - mailtls.postfix.postfix
+  - mailtls.postfix.postfix.digest
+  - mailtls.postfix.attributes
+  - mailtls.postfix.attributes.read_only
 options:
   destinations:
     description:
@@ -56,22 +55,9 @@ options:
     description: The port for destinations that do not name one.
     type: int
     default: 25
-  timeout:
-    description:
-      - Seconds allowed for each network step (connect, banner, EHLO, STARTTLS, TLS handshake, each DNS query).
-      - A tarpit holds one probe for at most a few times this long.
-    type: float
-    default: 10
-  concurrency:
-    description: How many endpoints are probed (and destinations resolved) at the same time.
-    type: int
-    default: 32
   ehlo_name:
     description: The name sent with EHLO. Defaults to the fully qualified name of the host running the module.
     type: str
-  ca_file:
-    description: PEM file of CA certificates that the chain must verify against. Defaults to the system's bundle.
-    type: path
   ca_path:
     description: Directory of hashed CA certificates that the chain must verify against.
     type: path
@@ -85,18 +71,6 @@ options:
     type: str
     choices: [any, ipv4, ipv6]
     default: any
-  nameservers:
-    description:
-      - DNS servers to ask, each V(ip), V(ip:port) or V([ipv6]:port). Default is the system resolver.
-    type: list
-    elements: str
-  digest:
-    description:
-      - The digest of the pins in recommended V(fingerprint) entries.
-      - Defaults to the local Postfix's effective C(smtp_tls_fingerprint_digest) where Postfix is
-        installed, else V(sha256). Pins must use the digest the sending Postfix uses.
-    type: str
-    choices: [sha256, sha1, md5]
   pin:
     description:
       - What recommended V(fingerprint) entries pin. V(pubkey) survives certificate renewals that keep the key.
@@ -243,6 +217,33 @@ results:
       description: The recommended policy entry (V(dane) when every MX host has DNSSEC-validated TLSA records that match its key).
       type: dict
       sample: {level: secure, match: [nexthop, dot-nexthop], reason: every endpoint presents a certificate that verifies for the destination}
+      contains:
+        level:
+          description: The recommended level.
+          type: str
+          sample: fingerprint
+        fingerprints:
+          description: At level V(fingerprint), the pins (written as C(match=) joined by C(|)).
+          type: list
+          elements: str
+        match:
+          description: At levels V(secure) and V(verify), the names to match.
+          type: list
+          elements: str
+        reason:
+          description: Why this level.
+          type: str
+        digest:
+          description: At level V(fingerprint), the digest of the pins.
+          type: str
+          sample: sha256
+        pin:
+          description: At level V(fingerprint), what is pinned, V(pubkey) or V(cert).
+          type: str
+          sample: pubkey
+        mta_sts:
+          description: True where the recommendation comes from an MTA-STS policy in enforce mode.
+          type: bool
     mta_sts:
       description:
         - With O(mta_sts), the domain's policy - C(id) from the TXT record, C(mode), C(mx), C(max_age),
@@ -290,6 +291,7 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
 )
+from ansible_collections.mailtls.postfix.plugins.module_utils._decide import recommend_results
 from ansible_collections.mailtls.postfix.plugins.module_utils._dns import (
     DNSPYTHON_IMPORT_ERROR,
     HAS_DNSPYTHON,
@@ -297,23 +299,26 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._dns import (
 )
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import Prober, parse_destinations
-from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import effective_digest
+from ansible_collections.mailtls.postfix.plugins.module_utils._options import (
+    DIGEST_OPTION,
+    POSTFIX_OPTIONS,
+    PROBE_OPTIONS,
+    argument_spec,
+    check_probe_options,
+)
+from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import Instance
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=argument_spec(
+            PROBE_OPTIONS, POSTFIX_OPTIONS, DIGEST_OPTION,
             destinations=dict(type='list', elements='str', required=True),
             port=dict(type='int', default=25),
-            timeout=dict(type='float', default=10),
-            concurrency=dict(type='int', default=32),
             ehlo_name=dict(type='str'),
-            ca_file=dict(type='path'),
             ca_path=dict(type='path'),
             sni=dict(type='str'),
             address_family=dict(type='str', default='any', choices=['any', 'ipv4', 'ipv6']),
-            nameservers=dict(type='list', elements='str'),
-            digest=dict(type='str', choices=['sha256', 'sha1', 'md5']),
             pin=dict(type='str', default='pubkey', choices=['pubkey', 'cert']),
             mta_sts=dict(type='bool', default=False),
             mta_sts_cache=dict(type='dict'),
@@ -324,30 +329,22 @@ def main():
     p = module.params
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib('cryptography'), exception=CRYPTOGRAPHY_IMPORT_ERROR)
-    if not 1 <= p['port'] <= 65535:
-        module.fail_json(msg='port: %r is not a number from 1 to 65535' % p['port'])
-    if not 0 < p['timeout'] <= 3600:
-        module.fail_json(msg='timeout: %r is not a number of seconds above 0 and at most 3600' % p['timeout'])
-    if not 1 <= p['concurrency'] <= 1024:
-        module.fail_json(msg='concurrency: %r is not a number from 1 to 1024' % p['concurrency'])
-    if p['ehlo_name'] is not None and (not p['ehlo_name'] or any(c.isspace() for c in p['ehlo_name'])):
-        module.fail_json(msg='ehlo_name: %r is empty or contains whitespace' % p['ehlo_name'])
-    if p['sni'] is not None and (not p['sni'] or any(c.isspace() for c in p['sni'])):
-        module.fail_json(msg='sni: %r is empty or contains whitespace' % p['sni'])
+    check_probe_options(module)
     try:
         nexthops = parse_destinations(p['destinations'])
         if not HAS_DNSPYTHON and (p['nameservers'] or any(nh.mx for nh in nexthops)):
             module.fail_json(msg=missing_required_lib('dnspython', reason='for MX lookups and nameservers'),
                              exception=DNSPYTHON_IMPORT_ERROR)
         resolver = Resolver(p['nameservers'], p['timeout'], p['address_family'])
-        digest = p['digest'] or effective_digest(module) or 'sha256'
+        digest = p['digest'] or Instance(module, p['config_dir'], required=False).effective_digest() or 'sha256'
         prober = Prober(
             resolver, port=p['port'], timeout=p['timeout'], concurrency=p['concurrency'],
             ehlo_name=p['ehlo_name'] or socket.getfqdn(), ca_file=p['ca_file'], ca_path=p['ca_path'],
-            sni=p['sni'], digest=digest, pin=p['pin'], mta_sts=p['mta_sts'], sts_cache=p['mta_sts_cache'],
-            dane=p['tlsa'],
+            sni=p['sni'], mta_sts=p['mta_sts'], sts_cache=p['mta_sts_cache'], dane=p['tlsa'],
         )
+        # the probe gives facts; the decide stage turns each destination's facts into a recommendation
         results, summary = prober.run(nexthops)
+        summary['levels'] = recommend_results(results, digest, p['pin'])
     except MailTLSError as e:
         module.fail_json(msg=str(e))
     extra = {'mta_sts_cache': prober.sts_cache} if p['mta_sts'] else {}

@@ -27,6 +27,9 @@ attributes:
   diff_mode:
     support: full
     description: Shows the affected parameters and services before and after.
+extends_documentation_fragment:
+  - mailtls.postfix.postfix
+  - mailtls.postfix.attributes
 options:
   parameters:
     description:
@@ -95,9 +98,6 @@ options:
     type: list
     elements: str
     default: []
-  config_dir:
-    description: Configuration directory of a secondary Postfix instance (C(postconf -c)).
-    type: path
 notes:
   - Fields of master.cf entries left out default to V(-).
   - Values of C(-o) parameters cannot contain whitespace.
@@ -162,6 +162,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import (
+    Instance,
     parse_master,
     parse_parameters,
     plan,
@@ -193,14 +194,8 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    postconf = module.get_bin_path('postconf', required=True)
-    base = [postconf] + (['-c', p['config_dir']] if p['config_dir'] else [])
-
-    def run(args):
-        rc, out, err = module.run_command(base + args)
-        if rc != 0:
-            module.fail_json(msg='%s failed: %s' % (' '.join(['postconf'] + args), (err or out).strip()))
-        return out, err
+    instance = Instance(module, p['config_dir'])
+    run = instance.postconf
 
     known = parse_parameters(run(['-d'])[0])
     main_cf = parse_parameters(run(['-n'])[0])
@@ -215,10 +210,10 @@ def main():
     if module._diff:
         result['diff'] = changes.diff()
     if changes.changed and not module.check_mode:
-        for command in changes.commands(postconf, p['config_dir']):
-            rc, out, err = module.run_command(command)
+        for command in changes.commands():
+            rc, out, err = module.run_command(instance.argv('postconf', command))
             if rc != 0:
-                module.fail_json(msg='postconf %s failed: %s' % (command[len(base)], (err or out).strip()), **result)
+                module.fail_json(msg='postconf %s failed: %s' % (command[0], (err or out).strip()), **result)
         result['warnings_after'] = warnings_of(run(['-n'])[1])
     module.exit_json(**result)
 

@@ -31,6 +31,8 @@ attributes:
   diff_mode:
     support: full
     description: Shows the certificate before and after (subject, expiry, fingerprints), never the key.
+extends_documentation_fragment:
+  - mailtls.postfix.attributes
 options:
   path:
     description: The file to write.

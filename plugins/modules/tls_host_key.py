@@ -30,6 +30,8 @@ attributes:
   diff_mode:
     support: none
     description: Key files are never shown; RV(actions) says what changed.
+extends_documentation_fragment:
+  - mailtls.postfix.attributes
 options:
   path:
     description: The chain file (key, then certificate) Postfix reads through C(smtpd_tls_chain_files).

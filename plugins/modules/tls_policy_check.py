@@ -29,13 +29,12 @@ author:
 requirements:
   - cryptography (Python library on the host that runs the module)
   - dnspython (Python library; for destinations that need an MX lookup, and for O(nameservers))
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it runs the same in check mode.
-  diff_mode:
-    support: none
-    description: The module changes nothing.
+extends_documentation_fragment:
+  - mailtls.postfix.probe
+  - mailtls.postfix.postfix
+  - mailtls.postfix.postfix.digest
+  - mailtls.postfix.attributes
+  - mailtls.postfix.attributes.read_only
 options:
   entries:
     description: Policy entries as the tls role's C(postfix_tls_policies) takes them.
@@ -60,33 +59,13 @@ options:
     type: str
     choices: [auto, always, never]
     default: auto
-  ca_file:
-    description: CA certificates for V(secure) and V(verify) (C(smtp_tls_CAfile) of the Postfix that will deliver).
-    type: path
-  digest:
-    description: The digest of the pins; defaults to the local Postfix's effective C(smtp_tls_fingerprint_digest), else V(sha256).
-    type: str
-    choices: [sha256, sha1, md5]
   expiry_warn_days:
     description: Certificates that expire in fewer days than this are listed in RV(expiring).
     type: int
     default: 21
-  nameservers:
-    description:
-      - DNS servers for the module's own lookups, each V(ip), V(ip:port) or V([ipv6]:port). Default is the system resolver.
-      - C(posttls-finger) is given addresses, so it needs no DNS.
-    type: list
-    elements: str
-  timeout:
-    description: Seconds allowed for each network step.
-    type: float
-    default: 10
-  concurrency:
-    description: How many endpoints are probed at the same time.
-    type: int
-    default: 32
 notes:
   - Probes send EHLO, STARTTLS and QUIT; no mail is sent.
+  - C(posttls-finger) is given addresses, so it needs no DNS; O(nameservers) serve the module's own lookups.
 seealso:
   - module: mailtls.postfix.mx_tls_info
   - name: posttls-finger(1)
@@ -184,8 +163,16 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._dns import (
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._finger import check
 from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import Prober, parse_destinations
-from ansible_collections.mailtls.postfix.plugins.module_utils._policy import parse_map_line, policy_key, validate_entry
-from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import effective_digest
+from ansible_collections.mailtls.postfix.plugins.module_utils._options import (
+    DIGEST_OPTION,
+    POSTFIX_OPTIONS,
+    PROBE_OPTIONS,
+    argument_spec,
+    check_probe_options,
+)
+from ansible_collections.mailtls.postfix.plugins.module_utils._policy import LEVELS, PolicyEntry, policy_key
+from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import Instance
+from ansible_collections.mailtls.postfix.plugins.module_utils._report import with_facts
 
 
 class Finger:
@@ -202,31 +189,23 @@ class Finger:
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=argument_spec(
+            PROBE_OPTIONS, POSTFIX_OPTIONS, DIGEST_OPTION,
             entries=dict(type='list', elements='dict', required=True),
-            levels=dict(type='list', elements='str', default=['fingerprint', 'secure', 'verify'],
-                        choices=['none', 'may', 'encrypt', 'dane', 'dane-only', 'fingerprint', 'verify', 'secure']),
+            levels=dict(type='list', elements='str', default=['fingerprint', 'secure', 'verify'], choices=list(LEVELS)),
             exclude=dict(type='list', elements='str', default=[]),
             posttls_finger=dict(type='str', default='auto', choices=['auto', 'always', 'never']),
-            ca_file=dict(type='path'),
-            digest=dict(type='str', choices=['sha256', 'sha1', 'md5']),
             expiry_warn_days=dict(type='int', default=21),
-            nameservers=dict(type='list', elements='str'),
-            timeout=dict(type='float', default=10),
-            concurrency=dict(type='int', default=32),
         ),
         supports_check_mode=True,
     )
     p = module.params
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib('cryptography'), exception=CRYPTOGRAPHY_IMPORT_ERROR)
-    if not 0 < p['timeout'] <= 3600:
-        module.fail_json(msg='timeout: %r is not a number of seconds above 0 and at most 3600' % p['timeout'])
-    if not 1 <= p['concurrency'] <= 1024:
-        module.fail_json(msg='concurrency: %r is not a number from 1 to 1024' % p['concurrency'])
+    check_probe_options(module)
     if p['expiry_warn_days'] < 0:
         module.fail_json(msg='expiry_warn_days: %r is negative' % p['expiry_warn_days'])
-    digest = p['digest'] or effective_digest(module) or 'sha256'
+    digest = p['digest'] or Instance(module, p['config_dir'], required=False).effective_digest() or 'sha256'
     finger = None
     if p['posttls_finger'] != 'never':
         binary = module.get_bin_path('posttls-finger', required=p['posttls_finger'] == 'always')
@@ -235,17 +214,15 @@ def main():
         excluded = set(policy_key(d) for d in p['exclude'])
         entries, skipped = [], []
         for i, raw in enumerate(p['entries']):
-            key, line = validate_entry(raw, digest, 'entries[%d]' % i)
-            if raw.get('level') not in p['levels'] or key in excluded:
-                skipped.append(key)
-                continue
-            entry = parse_map_line(line)
-            entry['destination'] = key
-            entries.append(entry)
+            entry = PolicyEntry.from_dict(raw, digest, 'entries[%d]' % i)
+            if entry.level not in p['levels'] or entry.key in excluded:
+                skipped.append(entry.key)
+            else:
+                entries.append(entry)
         probe_keys = []  # each destination once, however many entries name it
-        for e in entries:
-            if not e['destination'].startswith('.') and e['destination'] not in probe_keys:
-                probe_keys.append(e['destination'])
+        for entry in entries:
+            if entry.nexthop is not None and entry.key not in probe_keys:
+                probe_keys.append(entry.key)
         results = []
         if probe_keys:
             nexthops = parse_destinations(probe_keys)
@@ -253,10 +230,10 @@ def main():
                 module.fail_json(msg=missing_required_lib('dnspython', reason='for MX lookups and nameservers'),
                                  exception=DNSPYTHON_IMPORT_ERROR)
             prober = Prober(Resolver(p['nameservers'], p['timeout'], 'any'), timeout=p['timeout'],
-                            concurrency=p['concurrency'], ehlo_name=socket.getfqdn(), ca_file=p['ca_file'],
-                            digest=digest)
+                            concurrency=p['concurrency'], ehlo_name=socket.getfqdn(), ca_file=p['ca_file'])
             results, dummy = prober.run(nexthops)
         out = check(entries, results, digest, p['levels'], p['ca_file'], finger, p['expiry_warn_days'])
+        with_facts(out['checks'], results)
     except MailTLSError as e:
         module.fail_json(msg=str(e))
     module.exit_json(changed=False, judge='posttls-finger' if finger else 'mx_tls_info', skipped=skipped, **out)

@@ -32,6 +32,10 @@ attributes:
   diff_mode:
     support: full
     description: Shows the map lines before and after (a summary of counts for maps over 2000 lines).
+extends_documentation_fragment:
+  - mailtls.postfix.postfix
+  - mailtls.postfix.postfix.digest
+  - mailtls.postfix.attributes
 options:
   path:
     description: The map source file; the index goes beside it.
@@ -51,20 +55,10 @@ options:
     type: str
     choices: [postfix, json]
     default: postfix
-  digest:
-    description:
-      - The digest of the fingerprints, which fixes their length. Must be the effective
-        C(smtp_tls_fingerprint_digest) of the Postfix that reads the map.
-      - Defaults to that value read with C(postconf -xh).
-    type: str
-    choices: [sha256, sha1, md5]
   map_type:
     description: The table type. Defaults to the effective C(default_database_type).
     type: str
     choices: [hash, btree, lmdb, cdb, texthash]
-  config_dir:
-    description: Configuration directory of the Postfix instance whose defaults apply.
-    type: path
 notes:
   - Entries are dicts with C(destination), C(level) and the attributes C(match) (verify, secure),
     C(fingerprints) (fingerprint), C(protocols), C(ciphers), C(exclude), C(servername), C(tafile).
@@ -149,6 +143,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._mapfile import SpeculativeIndex, index_is_stale, install, read_text
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import build, entries_lines, map_text_lines, render
+from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import DIGESTS, Instance
 
 DIFF_LINES = 2000
 
@@ -197,21 +192,13 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    postconf_base = [module.get_bin_path('postconf', required=True)] + (['-c', p['config_dir']] if p['config_dir'] else [])
-
-    def effective(name):
-        rc, out, err = module.run_command(postconf_base + ['-xh', name])
-        if rc != 0:
-            module.fail_json(msg='postconf -xh %s failed: %s' % (name, err.strip()))
-        return out.strip()
-
-    digest = p['digest'] or effective('smtp_tls_fingerprint_digest')
-    map_type = p['map_type'] or effective('default_database_type')
+    instance = Instance(module, p['config_dir'])
+    digest = p['digest'] or instance.effective('smtp_tls_fingerprint_digest')
+    map_type = p['map_type'] or instance.effective('default_database_type')
     # the MTA-STS attributes need 3.10: an older Postfix would reject the entry and defer the mail
-    version = effective('mail_version')
-    if digest not in ('sha256', 'sha1', 'md5'):
+    version = instance.effective('mail_version')
+    if digest not in DIGESTS:
         module.fail_json(msg='smtp_tls_fingerprint_digest is %r; give digest as sha256, sha1 or md5' % digest)
-    postmap_argv = [module.get_bin_path('postmap', required=True)] + (['-c', p['config_dir']] if p['config_dir'] else [])
     speculative = None
     try:
         before = read_text(p['path'])
@@ -222,7 +209,7 @@ def main():
             # validated; its index is used only if every line validates exactly as written.
             if (p['src_format'] == 'postfix' and not p['entries'] and before != text and not module.check_mode
                     and map_type in ('hash', 'btree', 'lmdb', 'cdb')):
-                speculative = SpeculativeIndex(p['path'], map_type, text, postmap_argv)
+                speculative = SpeculativeIndex(p['path'], map_type, text, instance.argv('postmap', []))
             sources.append(src_lines(p['src'], text, p['src_format'], digest, version))
         sources.append(entries_lines(p['entries'], digest, 'entries', version))
         lines, overridden = build(sources)
@@ -240,12 +227,7 @@ def main():
         if module._diff and before != content:
             result['diff'] = make_diff(before, content, p['path'])
         if reason and not module.check_mode:
-
-            def run_postmap(args):
-                rc, dummy, err = module.run_command(postmap_argv + args)
-                return rc, err
-
-            install(p['path'], content, map_type, run_postmap, mode=0o644,
+            install(p['path'], content, map_type, instance.postmap, mode=0o644,
                     speculative=speculative if verbatim and content == text else None)
     except MailTLSError as e:
         module.fail_json(msg=str(e))

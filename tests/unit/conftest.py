@@ -83,3 +83,12 @@ def lab(pki, smtp_server, dns_server):
     resolver = Resolver(['127.0.0.1:%d' % dns.port], timeout=2, address_family='ipv4')
     prober = Prober(resolver, port=port, timeout=2, concurrency=8, ehlo_name='probe.test', ca_file=ca.cert_path)
     return prober, servers, dns
+
+
+@pytest.fixture
+def probed(lab):
+    """Facts and recommendations of the lab's main destinations: ({key: result}, results)."""
+    from labkit import probe_and_recommend
+    prober, dummy, dummy2 = lab
+    results, dummy3 = probe_and_recommend(prober, ['secure.test', 'pinned.test', 'mixed.test', 'missing.test'])
+    return dict((r['key'], r) for r in results), results

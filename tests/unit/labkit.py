@@ -258,3 +258,33 @@ class DNSServer:
                 threading.Timer(self.delay, self.sock.sendto, (response.to_wire(), peer)).start()
             else:
                 self.sock.sendto(response.to_wire(), peer)
+
+
+def probe_and_recommend(prober, destinations, digest='sha256', pin='pubkey'):
+    """What mx_tls_info does: the probe stage's facts, then the decide stage's recommendation per destination."""
+    from ansible_collections.mailtls.postfix.plugins.module_utils._decide import recommend_results
+    from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import parse_destinations
+
+    results, summary = prober.run(parse_destinations(destinations))
+    summary['levels'] = recommend_results(results, digest, pin)
+    return results, summary
+
+
+EXAMPLE_PINS = (':'.join(['B6'] * 32), ':'.join(['51'] * 32))
+# postconf(5), smtp_tls_policy_maps, with valid sha256 pins; plus an MX lookup on port 587 and a symbolic service
+POSTCONF5_EXAMPLE = """\
+    # the example of postconf(5)
+example.edu                 none
+example.mil                 may
+example.gov                 encrypt protocols=TLSv1
+example.com                 verify ciphers=high
+example.net                 secure
+.example.net                secure match=.example.net:example.net
+[mail.example.org]:587      secure match=nexthop
+# Postfix 2.5 and later
+[thumb.example.org]          fingerprint
+    match=%s
+    match=%s
+smtp.example.com:587 encrypt
+[smarthost.example]:submission encrypt,protocols=>=TLSv1.2
+""" % (EXAMPLE_PINS[0].lower(), EXAMPLE_PINS[1])

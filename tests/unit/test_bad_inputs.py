@@ -18,9 +18,9 @@ from ansible_collections.mailtls.postfix.plugins.filter.tls_tlsa_records import 
 from ansible_collections.mailtls.postfix.plugins.module_utils._chainfile import check_chain
 from ansible_collections.mailtls.postfix.plugins.module_utils._dns import parse_nameserver
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._fleet import decide, parse_policy_text
+from ansible_collections.mailtls.postfix.plugins.module_utils._decide import decide
 from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import parse_destinations
-from ansible_collections.mailtls.postfix.plugins.module_utils._policy import build, entries_lines, map_text_lines, validate_entry
+from ansible_collections.mailtls.postfix.plugins.module_utils._policy import build, entries_lines, map_text_entries, map_text_lines, validate_entry
 from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import plan
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
@@ -139,7 +139,7 @@ CASES = [
     ('policy file', 'continuation line with no entry before it (Postfix would ignore it)',
      lambda: map_text_lines('  a.example encrypt\n', 'sha256', 'src'),
      'src line 1 starts with whitespace but there is no line before it to continue (Postfix would ignore it)'),
-    ('policy file', 'attribute without a value', lambda: parse_policy_text('a.example encrypt\nb.example encrypt protocols\n'),
+    ('policy file', 'attribute without a value', lambda: map_text_entries('a.example encrypt\nb.example encrypt protocols\n', 'sha256', 'policy map'),
      "policy map line 2: attribute 'protocols' is not name=value"),
     ('mx_tls_info', 'empty destination list', lambda: parse_destinations([]),
      'destinations: the list is empty; give at least one domain or [host]:port'),

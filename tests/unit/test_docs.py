@@ -112,3 +112,14 @@ def test_playbooks_use_the_role_through_declared_entry_points():
     for entry in used:
         assert entry in doc['entry_points'], 'tasks_from %s is not declared in meta/argument_specs.yml' % entry
         options_described(doc['entry_points'][entry]['options'], 'role tls, entry point %s' % entry)
+
+
+def test_design_page_names_every_module_util_and_plugin():
+    """docs/design.md maps the data path onto the files: every module_utils file, module and filter is on it."""
+    with open(os.path.join(TOP, 'docs', 'design.md')) as f:
+        page = f.read()
+    names = [os.path.basename(p)[:-3] for p in glob.glob(os.path.join(TOP, 'plugins', 'module_utils', '_*.py'))]
+    names += [os.path.basename(p)[:-3] for kind in ('modules', 'filter')
+              for p in glob.glob(os.path.join(TOP, 'plugins', kind, '*.py'))]
+    missing = sorted(n for n in names if '`%s`' % n not in page and '`%s' % n not in page)
+    assert not missing, 'docs/design.md does not place: %s' % ', '.join(missing)

@@ -2,11 +2,12 @@
 import pytest
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._dns import dane_verdict
-from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import parse_destinations
+
+from labkit import probe_and_recommend
 
 
 def probe(prober, name):
-    results, summary = prober.run(parse_destinations([name]))
+    results, summary = probe_and_recommend(prober, [name])
     return results[0], summary
 
 
@@ -100,7 +101,7 @@ def test_verdict_of_trust_anchor_and_other_digests():
 
 
 def test_dane_entries_are_judged_from_the_tlsa_lookup(pinned):
-    from ansible_collections.mailtls.postfix.plugins.module_utils._fleet import judge
+    from ansible_collections.mailtls.postfix.plugins.module_utils._judge import judge
     prober, dns, keys = pinned
     entries = [{'destination': 'pinned.test', 'level': 'dane'}, {'destination': 'pinned.test', 'level': 'dane-only'}]
     # no records: dane falls back to may, dane-only defers

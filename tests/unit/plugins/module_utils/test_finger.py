@@ -2,7 +2,9 @@
 import pytest
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._finger import check, finger_argv, parse_finger
-from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import parse_destinations
+from ansible_collections.mailtls.postfix.plugins.module_utils._policy import PolicyEntry
+
+from labkit import probe_and_recommend
 
 # captured from posttls-finger 3.7 in the fleet scenario (certificate detail lines trimmed)
 VERIFIED = """posttls-finger: warning: DNSSEC validation may be unavailable
@@ -37,9 +39,13 @@ def test_parse_real_output(output, address, port, trust):
 ENDPOINT = {'hostname': 'mx1.example.com', 'address': '192.0.2.10', 'port': 25}
 
 
+PIN_A = ':'.join(['AA'] * 32)
+PIN_C = ':'.join(['CC'] * 32)
+
+
 @pytest.mark.parametrize('entry, argv', [
-    ({'level': 'fingerprint', 'fingerprints': ['AA:BB', 'CC:DD']},
-     ['posttls-finger', '-c', '-l', 'fingerprint', '-d', 'sha256', '[192.0.2.10]:25', 'AA:BB', 'CC:DD']),
+    ({'level': 'fingerprint', 'fingerprints': [PIN_A, PIN_C.lower()]},
+     ['posttls-finger', '-c', '-l', 'fingerprint', '-d', 'sha256', '[192.0.2.10]:25', PIN_A, PIN_C]),
     ({'level': 'secure'},
      ['posttls-finger', '-c', '-l', 'secure', '-F', '/ca.pem', '[192.0.2.10]:25', 'example.com', '.example.com']),
     ({'level': 'secure', 'match': ['hostname:nexthop']},
@@ -48,12 +54,14 @@ ENDPOINT = {'hostname': 'mx1.example.com', 'address': '192.0.2.10', 'port': 25}
      ['posttls-finger', '-c', '-l', 'verify', '-F', '/ca.pem', '[192.0.2.10]:25', 'mx1.example.com']),
 ])
 def test_argv_per_endpoint_with_names_written_out(entry, argv):
+    entry = PolicyEntry.from_dict(dict(entry, destination='example.com'))
     assert finger_argv('posttls-finger', entry, 'example.com', ENDPOINT, '/ca.pem') == argv
 
 
 def test_argv_refuses_levels_it_cannot_judge():
     with pytest.raises(ValueError):
-        finger_argv('posttls-finger', {'level': 'encrypt'}, 'example.com', ENDPOINT)
+        finger_argv('posttls-finger', PolicyEntry.from_dict({'destination': 'example.com', 'level': 'encrypt'}),
+                    'example.com', ENDPOINT)
 
 
 class FakeFinger:
@@ -79,7 +87,7 @@ class FakeFinger:
 
 def test_check_with_posttls_finger(lab):
     prober, dummy, dummy2 = lab
-    results, dummy3 = prober.run(parse_destinations(['pinned.test']))
+    results, dummy3 = probe_and_recommend(prober, ['pinned.test'])
     endpoints = results[0]['endpoints']
     pins = [e['fingerprints']['pubkey']['sha256'] for e in endpoints]
     good = dict((e['address'], pin) for e, pin in zip(endpoints, pins))
@@ -112,10 +120,11 @@ def test_check_with_posttls_finger(lab):
 def test_sts_entry_skips_mx_hosts_outside_the_policy(lab):
     """Postfix 3.10 never connects to an MX that matches no mx_host_pattern: posttls-finger is not asked there."""
     prober, dummy, dummy2 = lab
-    results, dummy3 = prober.run(parse_destinations(['secure.test']))
+    results, dummy3 = probe_and_recommend(prober, ['secure.test'])
     entry = {'destination': 'secure.test', 'level': 'secure', 'match': ['mx1.secure.test'], 'policy_type': 'sts',
              'mx_host_pattern': ['mx1.secure.test']}
-    assert finger_argv('posttls-finger', entry, 'secure.test', results[0]['endpoints'][0])[-1] == 'mx1.secure.test'
+    assert finger_argv('posttls-finger', PolicyEntry.from_dict(entry), 'secure.test',
+                       results[0]['endpoints'][0])[-1] == 'mx1.secure.test'
 
     class Names(FakeFinger):
         def __call__(self, argv):
@@ -137,7 +146,7 @@ def test_check_lists_expiring_certificates(pki, smtp_server, lab):
     prober, dummy, dummy2 = lab
     soon = smtp_server(issued=pki.issue('soon.test', ['soon.test'], days=(-80, 5)), host='127.0.0.9')
     prober.port = soon.port
-    results, dummy3 = prober.run(parse_destinations(['[127.0.0.9]']))
+    results, dummy3 = probe_and_recommend(prober, ['[127.0.0.9]'])
     pin = results[0]['endpoints'][0]['fingerprints']['pubkey']['sha256']
     entries = [{'destination': '[127.0.0.9]', 'level': 'fingerprint', 'fingerprints': [pin]}]
     out = check(entries, results, expiry_warn_days=21)

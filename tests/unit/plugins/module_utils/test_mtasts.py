@@ -9,6 +9,7 @@ import pytest
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._mtasts import (
     fetch_policy, match_from_mx, parse_policy, parse_txt)
+from labkit import probe_and_recommend
 
 POLICY = 'version: STSv1\r\nmode: enforce\r\nmx: mx1.example.org\r\nmx: *.backup.example.org\r\nmax_age: 604800\r\n'
 
@@ -158,8 +159,8 @@ def sts_lab(lab, pki, ca, tmp_path):
 
 
 def probe_one(prober, name):
-    from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import parse_destinations
-    results, dummy = prober.run(parse_destinations([name]))
+
+    results, dummy = probe_and_recommend(prober, [name])
     return results[0]
 
 
@@ -178,7 +179,7 @@ def test_enforce_policy_gives_secure_with_the_policy_mx(sts_lab):
 
 
 def test_enforce_policy_becomes_sts_attributes_for_postfix_3_10_only(sts_lab):
-    from ansible_collections.mailtls.postfix.plugins.module_utils._fleet import decide
+    from ansible_collections.mailtls.postfix.plugins.module_utils._decide import decide
     from ansible_collections.mailtls.postfix.plugins.module_utils._policy import validate_entry
     make, dummy = sts_lab
     result = probe_one(make('enforce'), 'secure.test')
@@ -276,7 +277,7 @@ def test_a_damaged_cache_entry_is_named(entry, message):
 
 
 def decide_one(result):
-    from ansible_collections.mailtls.postfix.plugins.module_utils._fleet import decide
+    from ansible_collections.mailtls.postfix.plugins.module_utils._decide import decide
     return decide([result], postfix_version='3.10.13')['policies'][0]
 
 

@@ -1,10 +1,11 @@
-"""Resolution, probing and recommendations end to end against in-process DNS and SMTP servers."""
+"""Resolution and probing, and the recommendations made from them, end to end against in-process DNS and SMTP servers."""
 import pytest
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._dns import parse_nameserver
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import parse_destinations, recommend
-from ansible_collections.mailtls.postfix.plugins.module_utils._nexthop import parse_nexthop
+from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import parse_destinations
+
+from labkit import probe_and_recommend
 
 
 def by_destination(results):
@@ -14,7 +15,7 @@ def by_destination(results):
 def test_recommendations_across_a_lab(lab):
     prober, servers, dns = lab
     destinations = ['secure.test', 'pinned.test', 'mixed.test', 'nomx.test', 'nullmx.test', 'missing.test', 'dangling.test']
-    results, summary = prober.run(parse_destinations(destinations))
+    results, summary = probe_and_recommend(prober, destinations)
     assert [r['destination'] for r in results] == destinations
     r = by_destination(results)
 
@@ -27,8 +28,8 @@ def test_recommendations_across_a_lab(lab):
     assert pinned['policy']['level'] == 'fingerprint'
     pins = [e['fingerprints']['pubkey']['sha256'] for e in pinned['endpoints']]
     assert len(set(pins)) == 2
-    assert sorted(pinned['policy']['match']) == sorted(pins)
-    assert pinned['policy_line'] == 'pinned.test fingerprint match=' + '|'.join(pinned['policy']['match'])
+    assert sorted(pinned['policy']['fingerprints']) == sorted(pins)
+    assert pinned['policy_line'] == 'pinned.test fingerprint match=' + '|'.join(pinned['policy']['fingerprints'])
     assert 'self-signed' in pinned['policy']['reason']
 
     assert r['mixed.test']['policy']['level'] == 'may'
@@ -52,7 +53,7 @@ def test_recommendations_across_a_lab(lab):
 def test_unreachable_endpoint_gives_encrypt(lab, smtp_server, dns_server, pki):
     prober, servers, dns = lab
     servers['mx2.pinned.test'].stop()
-    results, dummy = prober.run(parse_destinations(['pinned.test']))
+    results, dummy = probe_and_recommend(prober, ['pinned.test'])
     policy = results[0]['policy']
     assert policy['level'] == 'encrypt'
     assert '1 of 2 failed' in policy['reason']
@@ -61,7 +62,7 @@ def test_unreachable_endpoint_gives_encrypt(lab, smtp_server, dns_server, pki):
 def test_bracketed_next_hop_needs_no_dns(lab):
     prober, servers, dns = lab
     before = len(dns.queries)
-    results, dummy = prober.run(parse_destinations(['[127.0.0.4]:%d' % servers['mx1.pinned.test'].port]))
+    results, dummy = probe_and_recommend(prober, ['[127.0.0.4]:%d' % servers['mx1.pinned.test'].port])
     assert len(dns.queries) == before
     assert results[0]['mx'] == [{'hostname': '127.0.0.4', 'preference': 0, 'addresses': ['127.0.0.4'], 'error': None}]
     # an IP next hop has no name to verify: pin it
@@ -70,10 +71,10 @@ def test_bracketed_next_hop_needs_no_dns(lab):
 
 def test_pin_cert_and_digest(lab):
     prober, servers, dns = lab
-    prober.pin, prober.digest = 'cert', 'sha1'
-    results, dummy = prober.run(parse_destinations(['pinned.test']))
+    results, dummy = probe_and_recommend(prober, ['pinned.test'], digest='sha1', pin='cert')
     endpoint_pins = [e['fingerprints']['cert']['sha1'] for e in results[0]['endpoints']]
-    assert sorted(results[0]['policy']['match']) == sorted(endpoint_pins)
+    assert sorted(results[0]['policy']['fingerprints']) == sorted(endpoint_pins)
+    assert results[0]['policy']['digest'] == 'sha1' and results[0]['policy']['pin'] == 'cert'
     assert all(len(p) == 59 for p in endpoint_pins)
 
 
@@ -100,33 +101,3 @@ def test_nameserver_forms(text, expected):
 def test_bad_nameservers(text):
     with pytest.raises(MailTLSError, match='nameservers'):
         parse_nameserver(text)
-
-
-def endpoint(hostname, error=None, cert=True, chain=True, name=True, pin='AA'):
-    return {'hostname': hostname, 'address': '192.0.2.1', 'error': error,
-            'certificate': {} if cert else None, 'chain_verified': chain, 'name_verified': name,
-            'verify_error': None if chain else 'self-signed certificate',
-            'fingerprints': {'pubkey': {'sha256': pin}, 'cert': {'sha256': pin + 'C'}}}
-
-
-@pytest.mark.parametrize('endpoints, level', [
-    ([endpoint('a'), endpoint('b')], 'secure'),
-    ([endpoint('a'), endpoint('b', chain=False, pin='BB')], 'fingerprint'),
-    ([endpoint('a'), endpoint('b', name=False, pin='BB')], 'fingerprint'),
-    ([endpoint('a'), endpoint('b', error='timeout waiting for banner', cert=False)], 'encrypt'),
-    ([endpoint('a'), endpoint('b', error='STARTTLS not offered', cert=False)], 'may'),
-    ([endpoint('a', error='connection refused', cert=False)], 'may'),
-    ([], 'may'),
-])
-def test_recommendation_table(endpoints, level):
-    policy, line = recommend(parse_nexthop('example.com'), endpoints)
-    assert policy['level'] == level
-    assert line.startswith('example.com ' + level)
-    assert policy['reason']
-
-
-def test_fingerprint_pins_every_distinct_key_once():
-    endpoints = [endpoint('a', chain=False, pin='AA'), endpoint('a6', chain=False, pin='AA'), endpoint('b', chain=False, pin='BB')]
-    policy, line = recommend(parse_nexthop('example.com'), endpoints)
-    assert policy['match'] == ['AA', 'BB']
-    assert line == 'example.com fingerprint match=AA|BB'

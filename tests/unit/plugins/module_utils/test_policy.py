@@ -2,9 +2,13 @@
 import pytest
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from labkit import EXAMPLE_PINS, POSTCONF5_EXAMPLE
+
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import (
     build,
     entries_lines,
+    PolicyEntry,
+    map_text_entries,
     map_text_lines,
     parse_map_line,
     render,
@@ -182,25 +186,7 @@ def test_sts_attribute_errors(change, version, message):
     assert 'entry (example.com)' in str(e.value) or 'Postfix version' in str(e.value)
 
 
-PIN_A = ':'.join(['B6'] * 32)
-PIN_B = ':'.join(['51'] * 32)
-# postconf(5), smtp_tls_policy_maps, with valid sha256 pins; plus an MX lookup on port 587 and a symbolic service
-POSTCONF5_EXAMPLE = """\
-    # the example of postconf(5)
-example.edu                 none
-example.mil                 may
-example.gov                 encrypt protocols=TLSv1
-example.com                 verify ciphers=high
-example.net                 secure
-.example.net                secure match=.example.net:example.net
-[mail.example.org]:587      secure match=nexthop
-# Postfix 2.5 and later
-[thumb.example.org]          fingerprint
-    match=%s
-    match=%s
-smtp.example.com:587 encrypt
-[smarthost.example]:submission encrypt,protocols=>=TLSv1.2
-""" % (PIN_A.lower(), PIN_B)
+PIN_A, PIN_B = EXAMPLE_PINS
 
 
 def test_postconf5_example_map():
@@ -284,3 +270,20 @@ def test_protocol_range_in_a_map_file_needs_postfix_3_6():
         map_text_lines(text, 'sha256', 'src', '3.5.25')
     old = text.replace('>=TLSv1.2', '!SSLv2:!SSLv3:!TLSv1:!TLSv1.1')
     assert map_text_lines(old, 'sha256', 'src', '3.5.25').verbatim
+
+
+def test_policy_text_round_trip():
+    text = ('# deployed by mailtls.postfix\n\n'
+            'a.test fingerprint match=%s|%s\n'
+            '[mx.b.test]:25 secure match=nexthop:dot-nexthop protocols=>=TLSv1.2\n'
+            'c.test encrypt\n' % (PIN256, PIN256.replace('AB', 'EF')))
+    entries = [e.as_dict() for e in map_text_entries(text, 'sha256', 'policy map')[0]]
+    assert entries == [
+        {'destination': 'a.test', 'level': 'fingerprint', 'fingerprints': [PIN256, PIN256.replace('AB', 'EF')]},
+        {'destination': '[mx.b.test]:25', 'level': 'secure', 'match': ['nexthop', 'dot-nexthop'], 'protocols': '>=TLSv1.2'},
+        {'destination': 'c.test', 'level': 'encrypt'},
+    ]
+    assert [validate_entry(e)[1] for e in entries] == text.splitlines()[2:]
+    assert [PolicyEntry.from_dict(e).line() for e in entries] == text.splitlines()[2:]
+    with pytest.raises(MailTLSError, match=r"policy map line 2: attribute 'tafile' is not name=value"):
+        map_text_entries('a.test encrypt\nb.test secure tafile\n', 'sha256', 'policy map')

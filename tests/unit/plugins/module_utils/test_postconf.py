@@ -3,6 +3,7 @@ import pytest
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import (
+    Instance,
     parse_master,
     parse_parameters,
     plan,
@@ -60,9 +61,9 @@ def test_only_differences_are_planned():
     }, absent=['smtpd_tls_key_file', 'smtpd_tls_chain_files'])  # the second is not set: nothing
     assert p.main_set == ['smtp_tls_loglevel=1', 'smtp_tls_security_level=may']
     assert p.main_remove == ['smtpd_tls_cert_file', 'smtpd_tls_key_file']
-    assert p.commands('/usr/sbin/postconf') == [
-        ['/usr/sbin/postconf', '-e', 'smtp_tls_loglevel=1', 'smtp_tls_security_level=may'],
-        ['/usr/sbin/postconf', '-X', 'smtpd_tls_cert_file', 'smtpd_tls_key_file']]
+    assert p.commands() == [
+        ['-e', 'smtp_tls_loglevel=1', 'smtp_tls_security_level=may'],
+        ['-X', 'smtpd_tls_cert_file', 'smtpd_tls_key_file']]
     assert 'main.cf: smtp_tls_loglevel = 1' in p.diff()['after']
 
 
@@ -72,7 +73,7 @@ def test_no_change_is_idempotent():
              services=[{'name': 'submission', 'type': 'inet', 'private': 'n', 'chroot': 'y', 'command': 'smtpd',
                         'parameters': {'smtpd_tls_security_level': 'encrypt', 'smtpd_sasl_auth_enable': True}}])
     assert p.changed is False
-    assert p.commands('postconf') == []
+    assert p.commands() == []
 
 
 def test_service_edits_keep_other_options_and_use_minus_p():
@@ -90,9 +91,47 @@ def test_service_edits_keep_other_options_and_use_minus_p():
     assert p.param_set == ['submission/inet/smtpd_tls_auth_only=yes', 'submissions/inet/smtpd_tls_wrappermode=yes']
     assert p.param_remove == ['submission/inet/smtpd_sasl_auth_enable']
     assert p.master_remove == ['pickup/unix']
-    commands = p.commands('postconf', '/etc/postfix-out')
-    assert [c[:4] for c in commands] == [['postconf', '-c', '/etc/postfix-out', '-M'], ['postconf', '-c', '/etc/postfix-out', '-MX'],
-                                         ['postconf', '-c', '/etc/postfix-out', '-P'], ['postconf', '-c', '/etc/postfix-out', '-PX']]
+    instance = Instance(FakeModule(), '/etc/postfix-out')
+    commands = [instance.argv('postconf', c) for c in p.commands()]
+    assert [c[:4] for c in commands] == [
+        ['/usr/sbin/postconf', '-c', '/etc/postfix-out', '-M'], ['/usr/sbin/postconf', '-c', '/etc/postfix-out', '-MX'],
+        ['/usr/sbin/postconf', '-c', '/etc/postfix-out', '-P'], ['/usr/sbin/postconf', '-c', '/etc/postfix-out', '-PX']]
+
+
+class FakeModule:
+    """The parts of AnsibleModule that Instance uses; run_command records each argv and answers from ``answers``."""
+
+    def __init__(self, answers=None, installed=True):
+        self.answers = answers or {}
+        self.installed = installed
+        self.ran = []
+
+    def get_bin_path(self, tool, required=False):
+        return '/usr/sbin/' + tool if self.installed else None
+
+    def run_command(self, argv):
+        self.ran.append(argv)
+        return self.answers.get(tuple(argv[-2:]), (0, '', ''))
+
+    def fail_json(self, **kw):
+        raise AssertionError(kw['msg'])
+
+
+def test_instance_builds_every_postfix_command_with_its_config_dir():
+    module = FakeModule({('-xh', 'smtp_tls_fingerprint_digest'): (0, 'SHA1\n', '')})
+    instance = Instance(module, '/etc/postfix-out')
+    assert instance.effective_digest() == 'sha1'
+    assert instance.postmap(['-q', 'a.example', 'hash:/etc/postfix-out/tls_policy']) == (0, '')
+    assert module.ran == [['/usr/sbin/postconf', '-c', '/etc/postfix-out', '-xh', 'smtp_tls_fingerprint_digest'],
+                          ['/usr/sbin/postmap', '-c', '/etc/postfix-out', '-q', 'a.example', 'hash:/etc/postfix-out/tls_policy']]
+    assert Instance(FakeModule(), None).argv('postconf', ['-n']) == ['/usr/sbin/postconf', '-n']
+    # without Postfix (a controller probing): no digest to read, the caller's default applies
+    assert Instance(FakeModule(installed=False), None, required=False).effective_digest() is None
+    # an answer that is not a digest, or a failing postconf, is no digest
+    assert Instance(FakeModule({('-xh', 'smtp_tls_fingerprint_digest'): (0, 'sha512\n', '')})).effective_digest() is None
+    assert Instance(FakeModule({('-xh', 'smtp_tls_fingerprint_digest'): (1, '', 'fatal')})).effective_digest() is None
+    with pytest.raises(AssertionError, match='postconf -xh mail_version failed: fatal'):
+        Instance(FakeModule({('-xh', 'mail_version'): (1, '', 'fatal')})).effective('mail_version')
 
 
 @pytest.mark.parametrize('kwargs, message', [

@@ -6,15 +6,16 @@ from html.parser import HTMLParser
 import pytest
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._fleet import judge
-from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import parse_destinations
-from ansible_collections.mailtls.postfix.plugins.module_utils._report import build, render
+from ansible_collections.mailtls.postfix.plugins.module_utils._judge import judge
+
+from ansible_collections.mailtls.postfix.plugins.module_utils._report import build, render, with_facts
+from labkit import probe_and_recommend
 
 
 @pytest.fixture
 def checks(lab):
     prober, dummy, dummy2 = lab
-    results, dummy3 = prober.run(parse_destinations(['secure.test', 'pinned.test', 'mixed.test', 'missing.test']))
+    results, dummy3 = probe_and_recommend(prober, ['secure.test', 'pinned.test', 'mixed.test', 'missing.test'])
     by_key = dict((r['key'], r) for r in results)
     entries = [
         {'destination': 'secure.test', 'level': 'secure', 'match': ['nexthop', 'dot-nexthop']},
@@ -23,7 +24,7 @@ def checks(lab):
         {'destination': 'mixed.test', 'level': 'may'},
         {'destination': 'missing.test', 'level': 'encrypt'},
     ]
-    return judge(entries, results)
+    return with_facts(judge(entries, results), results)
 
 
 def rows_of(report, destination):

@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailtls.postfix contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # The options of the modules that probe mail servers (mx_tls_info, tls_policy_check).
+    # Their argument spec and checks: module_utils/_options.py (PROBE_OPTIONS, check_probe_options).
+    DOCUMENTATION = r"""
+options:
+  timeout:
+    description:
+      - Seconds allowed for each network step (connect, banner, EHLO, STARTTLS, TLS handshake, each DNS query).
+      - A tarpit holds one probe for at most a few times this long. More than 0, at most 3600.
+    type: float
+    default: 10
+  concurrency:
+    description: How many endpoints are probed (and destinations resolved) at the same time, from 1 to 1024.
+    type: int
+    default: 32
+  nameservers:
+    description:
+      - DNS servers to ask, each V(ip), V(ip:port) or V([ipv6]:port). Default is the system resolver.
+    type: list
+    elements: str
+  ca_file:
+    description:
+      - PEM file of CA certificates that chains must verify against (for V(secure) and V(verify), the
+        C(smtp_tls_CAfile) of the Postfix that will deliver). Defaults to the system's bundle.
+    type: path
+"""

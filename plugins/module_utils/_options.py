@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailtls.postfix contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Options that several modules share: their argument specs and their checks. Private to mailtls.postfix.
+
+Documented once in plugins/doc_fragments (probe, postfix); each check names the option and the reason.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+# the options of a module that probes (mx_tls_info, tls_policy_check): doc fragment mailtls.postfix.probe
+PROBE_OPTIONS = dict(
+    timeout=dict(type='float', default=10),
+    concurrency=dict(type='int', default=32),
+    nameservers=dict(type='list', elements='str'),
+    ca_file=dict(type='path'),
+)
+# the Postfix instance whose configuration applies: doc fragment mailtls.postfix.postfix
+POSTFIX_OPTIONS = dict(
+    config_dir=dict(type='path'),
+)
+DIGEST_OPTION = dict(digest=dict(type='str', choices=['sha256', 'sha1', 'md5']))
+
+
+def argument_spec(*parts, **own):
+    """One argument spec from shared parts and a module's own options (which may not redefine shared ones)."""
+    spec = {}
+    for part in parts:
+        spec.update(part)
+    clash = sorted(set(spec) & set(own))
+    if clash:
+        raise ValueError('options %s are shared; do not define them again' % ', '.join(clash))
+    spec.update(own)
+    return spec
+
+
+def _no_space(name, value):
+    if value is not None and (not value or any(c.isspace() for c in value)):
+        return '%s: %r is empty or contains whitespace' % (name, value)
+    return None
+
+
+def probe_option_errors(params):
+    """The problems with the shared probe options, one message each (empty: none)."""
+    errors = []
+    if not 0 < params['timeout'] <= 3600:
+        errors.append('timeout: %r is not a number of seconds above 0 and at most 3600' % params['timeout'])
+    if not 1 <= params['concurrency'] <= 1024:
+        errors.append('concurrency: %r is not a number from 1 to 1024' % params['concurrency'])
+    if 'port' in params and not 1 <= params['port'] <= 65535:
+        errors.append('port: %r is not a number from 1 to 65535' % params['port'])
+    for name in ('ehlo_name', 'sni'):
+        if name in params:
+            message = _no_space(name, params[name])
+            if message:
+                errors.append(message)
+    return errors
+
+
+def check_probe_options(module):
+    """Fail the module with the first problem of its probe options."""
+    errors = probe_option_errors(module.params)
+    if errors:
+        module.fail_json(msg=errors[0])
+
+
+__all__ = ['DIGEST_OPTION', 'POSTFIX_OPTIONS', 'PROBE_OPTIONS', 'argument_spec', 'check_probe_options', 'probe_option_errors']
