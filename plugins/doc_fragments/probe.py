@@ -32,4 +32,13 @@ options:
       - PEM file of CA certificates that chains must verify against (for V(secure) and V(verify), the
         C(smtp_tls_CAfile) of the Postfix that will deliver). Defaults to the system's bundle.
     type: path
+  tls_mode:
+    description:
+      - How TLS starts on each endpoint. V(starttls) - SMTP first, then STARTTLS (port 25, 587).
+        V(implicit) - TLS from the first byte, then SMTP inside it (RFC 8314, port 465; relays that take
+        mail there, Postfix's C(smtp_tls_wrappermode)). V(auto) - implicit on port 465, STARTTLS elsewhere.
+      - In implicit mode an endpoint's C(starttls) is null; C(tls_mode) says which mode was used.
+    type: str
+    choices: [auto, starttls, implicit]
+    default: auto
 """

@@ -15,6 +15,7 @@ __metaclass__ = type
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._mtasts import match_from_mx
+from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import served_keys
 from ansible_collections.mailtls.postfix.plugins.module_utils._nexthop import parse_nexthop
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import (
     STS_MIN_VERSION,
@@ -53,7 +54,8 @@ def recommend(nexthop, endpoints, digest='sha256', pin='pubkey', lookup_error=No
         return PolicyEntry.from_dict(fields, digest, 'recommendation for %s' % nexthop.key)
 
     dane_everywhere = bool(endpoints) and nexthop.mx and all(
-        (e.get('dane') or {}).get('usable') and e['dane']['matches'] for e in endpoints)
+        (e.get('dane') or {}).get('usable') and all((k.get('dane') or {}).get('matches') for k in served_keys(e))
+        for e in endpoints)
     if sts and sts.get('mode') == 'enforce' and not dane_everywhere:
         # RFC 8461: deliver only to the policy's MX patterns, with a certificate that verifies (DANE wins where usable)
         reason = 'MTA-STS policy %s in enforce mode: mx %s' % (sts['id'], ', '.join(sts['mx']))
@@ -80,15 +82,20 @@ def recommend(nexthop, endpoints, digest='sha256', pin='pubkey', lookup_error=No
         reason = ('every MX host publishes DNSSEC-validated TLSA records that match the key it presents '
                   '(needs smtp_dns_support_level = dnssec and a validating resolver)')
         return _recommendation(entry('dane'), reason)
-    if all(e['chain_verified'] and e['name_verified'] for e in endpoints):
+    keys = [k for e in endpoints for k in served_keys(e)]
+    if all(k['chain_verified'] and k['name_verified'] for k in keys):
         return _recommendation(entry('secure', match=['nexthop', 'dot-nexthop']),
-                               'every endpoint presents a certificate that verifies for the destination')
-    pins = [e['fingerprints'][pin][digest] for e in endpoints]
+                               'every endpoint presents a certificate that verifies for the destination'
+                               + (' (every key: %d keys on %d endpoints)' % (len(keys), len(endpoints))
+                                  if len(keys) > len(endpoints) else ''))
+    # every key of every endpoint: a server with an RSA and an ECDSA key may present either
+    pins = [k['fingerprints'][pin][digest] for k in keys]
     why = sorted(set(
-        (e['verify_error'] or 'certificate does not match %s' % (nexthop.name_for_match or 'an IP next hop'))
-        for e in endpoints if not (e['chain_verified'] and e['name_verified'])))
+        (k['verify_error'] or 'certificate does not match %s' % (nexthop.name_for_match or 'an IP next hop'))
+        for k in keys if not (k['chain_verified'] and k['name_verified'])))
     reason = ('every endpoint offers TLS but not all verify (%s): pin the %s %s of %d endpoint(s)'
-              % ('; '.join(why), digest, 'public keys' if pin == 'pubkey' else 'certificates', len(endpoints)))
+              % ('; '.join(why), digest, 'public keys' if pin == 'pubkey' else 'certificates', len(endpoints))
+              + (' (%d keys: every key each endpoint holds)' % len(set(pins)) if len(keys) > len(endpoints) else ''))
     return _recommendation(entry('fingerprint', fingerprints=pins), reason, digest=digest, pin=pin)
 
 

@@ -39,6 +39,8 @@ def finger_argv(binary, entry, nexthop_name, endpoint, ca_file=None, digest='sha
         if ca_file:
             argv += ['-F', ca_file]
         matches = match_patterns(entry, nexthop_name, endpoint['hostname'])
+    if endpoint.get('tls_mode') == 'implicit':
+        argv.append('-w')  # TLS wrapper mode (smtp_tls_wrappermode): port 465
     address = endpoint['address']
     argv.append('[%s]:%s' % (address, endpoint['port']))
     return argv + matches

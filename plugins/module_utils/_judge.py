@@ -16,6 +16,7 @@ __metaclass__ = type
 import ipaddress
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import match_names
+from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import served_keys
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import PolicyEntry
 
 # a verdict's status word, from (delivers, degraded)
@@ -108,8 +109,13 @@ def _dane_verdict(level, where, endpoint):
         return True, '%s: no validated TLSA records, opportunistic TLS at level dane' % where
     if endpoint.get('certificate') is None:
         return False, '%s: TLSA records published but %s' % (where, endpoint.get('error') or 'no TLS')
+    others = [k for k in served_keys(endpoint)[1:] if (k.get('dane') or {}).get('matches') is False]
+    if dane.get('matches') is True and others:
+        return False, '%s: the %s key matches no TLSA record of %s (3 1 1 %s; a sender that gets this key defers)' % (
+            where, _key_name(others[0]), dane['name'], (others[0].get('tlsa') or {}).get('3 1 1'))
     if dane.get('matches') is True:
-        return True, '%s: a DNSSEC-validated TLSA record matches the key' % where
+        return True, '%s: a DNSSEC-validated TLSA record matches the key%s' % (
+            where, ' (every key)' if len(served_keys(endpoint)) > 1 else '')
     if dane.get('matches') is False:
         return False, '%s: no TLSA record of %s matches the key presented (3 1 1 %s)' % (
             where, dane['name'], (endpoint.get('tlsa') or {}).get('3 1 1'))
@@ -129,26 +135,44 @@ def _endpoint_verdict(entry, nexthop_name, endpoint, digest):
         return False, '%s: %s' % (where, error)
     if level in ('none', 'may', 'encrypt'):
         return True, '%s: %s' % (where, endpoint['tls'].get('version', 'TLS') if endpoint.get('tls') else 'TLS')
-    if level == 'fingerprint':
+    keys = served_keys(endpoint)
+    verdicts = [_key_verdict(entry, nexthop_name, endpoint, key, digest) for key in keys]
+    if len(keys) == 1:
+        return verdicts[0][0], '%s: %s' % (where, verdicts[0][1])
+    named = ['%s key: %s' % (_key_name(key), text) for key, (ok, text) in zip(keys, verdicts)]
+    failing = [text for (ok, dummy), text in zip(verdicts, named) if not ok]
+    if failing:
+        # the server picks one of its keys per session, by the client's signature algorithms
+        return False, '%s: %s (a sender that gets this key defers)' % (where, '; '.join(failing))
+    return True, '%s: every key passes (%s)' % (where, '; '.join(named))
+
+
+def _key_name(key):
+    cert = key.get('certificate') or {}
+    return ' '.join(str(p) for p in (cert.get('key_type'), cert.get('key_bits')) if p)
+
+
+def _key_verdict(entry, nexthop_name, endpoint, key, digest):
+    """(ok, reason) for one key an endpoint presents, at fingerprint, verify or secure."""
+    if entry.level == 'fingerprint':
         pins = set(entry.get('fingerprints'))
-        fps = endpoint['fingerprints']
+        fps = key['fingerprints']
         if fps['pubkey'][digest] in pins:
-            return True, '%s: public-key pin matches' % where
+            return True, 'public-key pin matches'
         if fps['cert'][digest] in pins:
-            return True, '%s: certificate pin matches' % where
-        return False, '%s: no pin matches (presented public key %s %s)' % (where, digest, fps['pubkey'][digest])
+            return True, 'certificate pin matches'
+        return False, 'no pin matches (presented public key %s %s)' % (digest, fps['pubkey'][digest])
     # verify, secure
     skip = sts_skip_reason(entry, endpoint['hostname'])
     if skip:
-        return False, '%s: %s' % (where, skip)
-    if not endpoint.get('chain_verified'):
-        return False, '%s: chain does not verify (%s)' % (where, endpoint.get('verify_error') or 'untrusted')
+        return False, skip
+    if not key.get('chain_verified'):
+        return False, 'chain does not verify (%s)' % (key.get('verify_error') or 'untrusted')
     patterns = match_patterns(entry, nexthop_name, endpoint['hostname'])
-    names = _cert_names(endpoint['certificate'])
+    names = _cert_names(key['certificate'])
     if not match_names(names, patterns):
-        return False, '%s: certificate names %s match none of %s' % (
-            where, ', '.join(names) or 'none', ', '.join(patterns))
-    return True, '%s: chain verifies and names match' % where
+        return False, 'certificate names %s match none of %s' % (', '.join(names) or 'none', ', '.join(patterns))
+    return True, 'chain verifies and names match'
 
 
 def judge(entries, probe_results, digest='sha256', referee=None):

@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import http.client
 import re
 import socket
 import ssl
@@ -100,47 +101,65 @@ def match_from_mx(patterns):
     return out
 
 
+class _PolicyConnection(http.client.HTTPSConnection):
+    """HTTPS to mta-sts.DOMAIN at an address of the probe's own resolver; SNI and the name checked stay the host's."""
+
+    def __init__(self, host, address, port, timeout, context):
+        http.client.HTTPSConnection.__init__(self, host, port, timeout=timeout, context=context)
+        self._sts_address = address
+        self._sts_context = context
+
+    def connect(self):
+        raw = socket.create_connection((self._sts_address, self.port), self.timeout)
+        try:
+            self.sock = self._sts_context.wrap_socket(raw, server_hostname=self.host)
+        except BaseException:
+            raw.close()
+            raise
+
+
 def fetch_policy(domain, timeout=10.0, ca_file=None, port=443, connect_address=None):
     """GET https://mta-sts.DOMAIN/.well-known/mta-sts.txt with certificate and name verification.
 
-    No redirects (RFC 8461 3.3), text/plain only, at most MAX_POLICY_BYTES. ``connect_address`` lets
-    a test reach a lab server; the name checked and sent (SNI, Host) is always mta-sts.DOMAIN.
+    The standard library's http.client speaks HTTP/1.1: Content-Length and chunked bodies alike.
+    No redirects (RFC 8461 3.3; http.client follows none), text/plain only, at most MAX_POLICY_BYTES
+    of body (http.client caps each header line at 64 KiB too). Each network step has ``timeout``.
+    ``connect_address``: where to connect (the probe resolves the host with its own resolver, and a
+    test reaches a lab server); the name checked and sent (SNI, Host) is always mta-sts.DOMAIN.
     """
     host = 'mta-sts.' + domain
     context = ssl.create_default_context(cafile=ca_file)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    conn = _PolicyConnection(host, connect_address or host, port, timeout, context)
     try:
-        raw = socket.create_connection((connect_address or host, port), timeout=timeout)
-    except OSError as e:
-        raise MailTLSError('%s:%d: cannot connect (%s)' % (host, port, e.strerror or e))
-    try:
-        with context.wrap_socket(raw, server_hostname=host) as conn:
-            conn.sendall(('GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: %s\r\nUser-Agent: mailtls.postfix\r\n'
-                          'Accept: text/plain\r\nConnection: close\r\n\r\n' % host).encode('ascii'))
-            data = b''
-            while len(data) <= MAX_POLICY_BYTES + 4096:
-                chunk = conn.recv(8192)
-                if not chunk:
-                    break
-                data += chunk
+        try:
+            conn.connect()
+        except ssl.SSLError:
+            raise  # the TLS handshake: below
+        except OSError as e:
+            raise MailTLSError('%s:%d: cannot connect (%s)' % (host, port, e.strerror or e))
+        conn.request('GET', '/.well-known/mta-sts.txt',
+                     headers={'Host': host, 'User-Agent': 'mailtls.postfix', 'Accept': 'text/plain'})
+        response = conn.getresponse()
+        if response.status != 200:
+            raise MailTLSError('%s: HTTP status %d %s (RFC 8461: only 200, no redirects)' % (host, response.status, response.reason))
+        ctype = response.getheader('Content-Type') or ''
+        if not ctype.lower().startswith('text/plain'):
+            raise MailTLSError('%s: Content-Type %r, not text/plain' % (host, ctype or None))
+        declared = response.length  # Content-Length; None for a chunked body
+        body = response.read(MAX_POLICY_BYTES + 1)
+        if declared is not None and len(body) < min(declared, MAX_POLICY_BYTES + 1):
+            raise MailTLSError('%s: the policy ends after %d of the %d bytes its Content-Length says' % (host, len(body), declared))
     except ssl.SSLCertVerificationError as e:
         raise MailTLSError('%s: the HTTPS certificate does not verify (%s)' % (host, e.verify_message or e))
+    except http.client.HTTPException as e:
+        raise MailTLSError('%s: not a valid HTTP response (%s: %s)' % (host, type(e).__name__, e))
+    except socket.timeout:
+        raise MailTLSError('%s: HTTPS timed out (%s s per step)' % (host, timeout))
     except (ssl.SSLError, OSError) as e:
         raise MailTLSError('%s: HTTPS failed (%s)' % (host, e))
     finally:
-        raw.close()
-    head, sep, body = data.partition(b'\r\n\r\n')
-    if not sep:
-        raise MailTLSError('%s: no complete HTTP response' % host)
-    lines = head.decode('iso-8859-1').split('\r\n')
-    status = lines[0].split(' ', 2)
-    if len(status) < 2 or status[1] != '200':
-        raise MailTLSError('%s: HTTP status %s (RFC 8461: only 200, no redirects)' % (host, ' '.join(status[1:]) or '?'))
-    headers = dict((k.strip().lower(), v.strip()) for k, dummy, v in (h.partition(':') for h in lines[1:]))
-    if not headers.get('content-type', '').lower().startswith('text/plain'):
-        raise MailTLSError('%s: Content-Type %r, not text/plain' % (host, headers.get('content-type')))
-    if 'chunked' in headers.get('transfer-encoding', '').lower():
-        raise MailTLSError('%s: chunked responses are not read; serve the policy with Content-Length' % host)
+        conn.close()
     if len(body) > MAX_POLICY_BYTES:
         raise MailTLSError('%s: policy larger than %d bytes' % (host, MAX_POLICY_BYTES))
     try:

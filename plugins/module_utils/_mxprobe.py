@@ -17,11 +17,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import certificate_facts, match_names
+from ansible_collections.mailtls.postfix.plugins.module_utils._chain import CHAIN_FROM_HANDSHAKE, ChainJudge
 from ansible_collections.mailtls.postfix.plugins.module_utils._dns import dane_verdict, resolve
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._mtasts import apply_cache, check_cache_entry, discover
 from ansible_collections.mailtls.postfix.plugins.module_utils._nexthop import parse_nexthop
-from ansible_collections.mailtls.postfix.plugins.module_utils._smtp import NO_STARTTLS, make_context, probe
+from ansible_collections.mailtls.postfix.plugins.module_utils._smtp import KEY_FAMILIES, NO_STARTTLS, make_context, probe
 
 
 def parse_destinations(destinations):
@@ -55,13 +56,26 @@ def _resolve(args):
         return [], None, str(e)
 
 
+def served_keys(endpoint):
+    """The keys an endpoint presents (its ``keys``), or the endpoint itself for results without that list."""
+    keys = endpoint.get('keys')
+    return keys if keys is not None else ([endpoint] if endpoint.get('certificate') is not None else [])
+
+
+def _seen_key(raw):
+    return {'facts': raw['facts'], 'tls': raw['tls'], 'chain_verified': raw['chain_verified'],
+            'verify_error': raw['verify_error']}
+
+
 class Prober:
     """Holds the options of one run; ``run()`` probes a list of parsed next hops."""
 
     def __init__(self, resolver, port=25, timeout=10.0, concurrency=32, ehlo_name='localhost',
-                 ca_file=None, ca_path=None, sni=None, probe_func=probe, dane=True,
+                 ca_file=None, ca_path=None, sni=None, probe_func=probe, dane=True, tls_mode='auto', one_session=True,
                  mta_sts=False, sts_port=443, sts_cache=None, now=None):
         self.resolver = resolver
+        # auto: implicit TLS on port 465 (submissions, RFC 8314), STARTTLS elsewhere
+        self.tls_mode = tls_mode
         self.dane = dane
         self.mta_sts = mta_sts
         self.sts_port = sts_port
@@ -80,17 +94,22 @@ class Prober:
         except (OSError, ValueError) as e:
             raise MailTLSError('ca_file/ca_path: cannot load CA certificates (%s)' % e)
         self.plain_context = make_context(verify=False)
+        # one session per endpoint where Python hands over the served chain (3.10 and later)
+        self.judge_chain = ChainJudge(ca_file, ca_path) if CHAIN_FROM_HANDSHAKE and one_session else None
+        # one more session per endpoint asks for the key of the other kind (RSA / ECDSA)
+        self.family_contexts = dict((family, (make_context(ca_file, ca_path, True, family), make_context(None, None, False, family)))
+                                    for family in KEY_FAMILIES)
         self._facts = {}
         self._tls = {}
 
-    def _probe(self, target):
-        """Probe one endpoint; keep the certificate facts, not the certificate bytes.
+    def mode_for(self, port):
+        """starttls or implicit, for an endpoint on this port."""
+        if self.tls_mode == 'auto':
+            return 'implicit' if port == 465 else 'starttls'
+        return self.tls_mode
 
-        Facts are cached per distinct certificate, so many endpoints sharing one certificate
-        share one facts object and no per-endpoint copy of the DER stays in memory.
-        """
-        address, port = target
-        raw = self.probe_func(address, port, self.timeout, self.ehlo_name, self.verify_context, self.plain_context, self.sni)
+    def _facts_of(self, raw):
+        """Replace a probe's certificate bytes by its facts (shared per distinct certificate)."""
         der = raw.pop('der')
         raw['facts'] = None
         if raw['tls'] is not None:
@@ -101,6 +120,46 @@ class Prober:
             if facts is None:
                 facts = self._facts.setdefault(der, certificate_facts(der))
             raw['facts'] = facts
+        return raw
+
+    def _probe(self, target):
+        """Probe one endpoint: every key it holds. Keep the certificate facts, not the certificate bytes.
+
+        The first session takes what the server picks. When that is an RSA or an ECDSA key, one more
+        session asks (TLS 1.2, suites of the other authentication only) for a key of the other kind:
+        a server with both (the tls role deploys both) shows it, and a server with one key fails that
+        handshake. ``keys`` lists the keys seen, the first one's first; ``other_key`` says what the
+        second session found when it found no other key. Facts are cached per distinct certificate, so
+        endpoints sharing a certificate share one facts object and no copy of the DER stays in memory.
+        """
+        address, port = target
+        mode = self.mode_for(port)
+        raw = self._facts_of(self.probe_func(address, port, self.timeout, self.ehlo_name, self.verify_context,
+                                             self.plain_context, self.sni, mode, self.judge_chain))
+        raw['keys'], raw['other_key'] = [], None
+        if raw['facts'] is None:
+            return raw
+        raw['keys'].append(_seen_key(raw))
+        kind = raw['facts']['certificate']['key_type']
+        other = [f for f in KEY_FAMILIES if f != kind]
+        if kind not in KEY_FAMILIES:
+            raw['other_key'] = 'not asked: the key is %s, neither RSA nor ECDSA' % kind
+            return raw
+        if kind == 'RSA' and raw['tls'] and raw['tls']['version'] == 'TLSv1.3':
+            # this client lists ECDSA signature algorithms first; a server (OpenSSL's choice, as in Postfix)
+            # that held an ECDSA key would have used it
+            raw['other_key'] = 'not asked: RSA chosen in TLS 1.3 although ECDSA signatures were preferred, so no ECDSA key'
+            return raw
+        verify, plain = self.family_contexts[other[0]]
+        second = self._facts_of(self.probe_func(address, port, self.timeout, self.ehlo_name, verify, plain, self.sni, mode,
+                                                self.judge_chain))
+        raw['sessions'] += second['sessions']
+        if second['facts'] is None:
+            raw['other_key'] = 'no %s key (TLS 1.2 with %s suites only: %s)' % (other[0], KEY_FAMILIES[other[0]], second['error'])
+        elif second['facts'] is raw['facts']:
+            raw['other_key'] = 'no %s key (the same certificate again)' % other[0]
+        else:
+            raw['keys'].append(_seen_key(second))
         return raw
 
     def run(self, nexthops):
@@ -156,20 +215,30 @@ class Prober:
                 raw = probes[(address, port)]
                 endpoint = {
                     'hostname': entry['hostname'], 'address': address, 'port': port,
-                    'starttls': raw['starttls'], 'error': raw['error'], 'tls': raw['tls'],
+                    'starttls': raw['starttls'], 'tls_mode': raw['tls_mode'], 'error': raw['error'], 'tls': raw['tls'],
                     'certificate': None, 'fingerprints': None, 'tlsa': None, 'dane': None,
                     'chain_verified': raw['chain_verified'], 'verify_error': raw['verify_error'],
                     'name_verified': False,
                 }
-                cert = raw['facts']
-                if cert is not None:
-                    endpoint['certificate'] = cert['certificate']
-                    endpoint['fingerprints'] = cert['fingerprints']
-                    endpoint['tlsa'] = cert['tlsa']
-                    endpoint['name_verified'] = bool(patterns) and match_names(cert['match_names'], patterns)
                 lookup = lookups.get((entry['hostname'], port))
-                if lookup is not None:
-                    endpoint['dane'] = dane_verdict(lookup, endpoint['tlsa'])
+                keys = []
+                for seen in raw['keys']:
+                    cert = seen['facts']
+                    keys.append({
+                        'certificate': cert['certificate'], 'fingerprints': cert['fingerprints'], 'tlsa': cert['tlsa'],
+                        'tls': seen['tls'], 'chain_verified': seen['chain_verified'], 'verify_error': seen['verify_error'],
+                        'name_verified': bool(patterns) and match_names(cert['match_names'], patterns),
+                        'dane': dane_verdict(lookup, cert['tlsa']) if lookup is not None else None,
+                    })
+                if keys:
+                    # the first key's facts stay at the top: what a client with default settings gets
+                    for name in ('certificate', 'fingerprints', 'tlsa', 'name_verified', 'dane'):
+                        endpoint[name] = keys[0][name]
+                endpoint['keys'] = keys
+                endpoint['other_key'] = raw['other_key']
+                endpoint['sessions'] = raw['sessions']
+                if lookup is not None and not keys:
+                    endpoint['dane'] = dane_verdict(lookup, None)
                 endpoints.append(endpoint)
         return {
             'destination': nexthop.original,
@@ -198,4 +267,4 @@ def summarize(results):
     }
 
 
-__all__ = ['Prober', 'parse_destinations', 'secure_patterns', 'summarize']
+__all__ = ['Prober', 'parse_destinations', 'secure_patterns', 'served_keys', 'summarize']

@@ -16,6 +16,7 @@ PROBE_OPTIONS = dict(
     concurrency=dict(type='int', default=32),
     nameservers=dict(type='list', elements='str'),
     ca_file=dict(type='path'),
+    tls_mode=dict(type='str', default='auto', choices=['auto', 'starttls', 'implicit']),
 )
 # the Postfix instance whose configuration applies: doc fragment mailtls.postfix.postfix
 POSTFIX_OPTIONS = dict(

@@ -13,6 +13,7 @@ __metaclass__ = type
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._judge import endpoint_label
+from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import served_keys
 
 from html import escape as _html_escape
 
@@ -27,21 +28,28 @@ def pki_trust(endpoint):
     ``verified``: the chain verifies and the names match the destination; ``trusted``: the chain
     verifies, the names do not match; ``untrusted``: TLS, but the chain does not verify (self-signed,
     unknown CA, expired); ``none``: no TLS session (no STARTTLS, or the probe failed before it).
+    An endpoint with several keys gets the word of its weakest key.
     """
-    if endpoint.get('certificate') is None:
+    keys = served_keys(endpoint)
+    if endpoint.get('certificate') is None or not keys:
         return 'none'
-    if not endpoint.get('chain_verified'):
+    if not all(k.get('chain_verified') for k in keys):
         return 'untrusted'
-    return 'verified' if endpoint.get('name_verified') else 'trusted'
+    return 'verified' if all(k.get('name_verified') for k in keys) else 'trusted'
 
 
 def endpoint_facts(endpoint):
     """The facts a posture report shows for one probed endpoint."""
     cert = endpoint.get('certificate') or {}
     tls = endpoint.get('tls') or {}
+    keys = served_keys(endpoint)
+    # the soonest expiry over every key the endpoint holds
+    expiring = min(keys, key=lambda k: k['certificate'].get('days_remaining', 0))['certificate'] if keys else cert
     return {'starttls': endpoint.get('starttls'), 'trust': pki_trust(endpoint),
             'tls_version': tls.get('version'), 'key_type': cert.get('key_type'), 'key_bits': cert.get('key_bits'),
-            'not_after': cert.get('not_after'), 'days_remaining': cert.get('days_remaining'),
+            'keys': [' '.join(str(p) for p in (k['certificate'].get('key_type'), k['certificate'].get('key_bits')) if p)
+                     for k in keys],
+            'not_after': expiring.get('not_after'), 'days_remaining': expiring.get('days_remaining'),
             'error': endpoint.get('error')}
 
 
@@ -109,7 +117,9 @@ def build(hosts, warn_days=21, generated=None):
                 if note.startswith(where + ': '):
                     note = note[len(where) + 2:]  # the row names the endpoint already
                 key = None
-                if ep.get('key_type'):
+                if ep.get('keys'):
+                    key = ' + '.join(ep['keys'])
+                elif ep.get('key_type'):
                     key = '%s %s' % (ep['key_type'], ep['key_bits']) if ep.get('key_bits') else ep['key_type']
                 rows.append(dict(base, endpoint=where,
                                  trust=ep.get('trust') or 'none', tls_version=ep.get('tls_version'), key=key,

@@ -1,11 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailtls.postfix contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A minimal SMTP STARTTLS client for probing one endpoint. Private to mailtls.postfix.
+"""A minimal SMTP client for probing one endpoint over STARTTLS or implicit TLS. Private to mailtls.postfix.
 
 Every network step (connect, banner, EHLO, STARTTLS, TLS handshake) has its
 own deadline of ``timeout`` seconds, so a tarpit that trickles bytes cannot
-hold a probe longer than the number of steps times the timeout.
+hold a probe longer than the number of steps times the timeout. Implicit TLS
+(RFC 8314, port 465: submissions, and relays that take mail there) starts the
+handshake right after the connection and speaks SMTP inside TLS.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,8 +18,11 @@ import socket
 import ssl
 import time
 
+from ansible_collections.mailtls.postfix.plugins.module_utils._chain import unverified_chain
+
 
 NO_STARTTLS = 'STARTTLS not offered'
+TLS_MODES = ('starttls', 'implicit')
 
 
 class ProbeError(Exception):
@@ -31,10 +36,23 @@ class ProbeError(Exception):
         self.starttls = starttls
 
 
-def make_context(ca_file=None, ca_path=None, verify=True):
-    """A client TLS context. With verify, the chain must verify against the CA files; names are checked elsewhere."""
+# OpenSSL cipher strings that make a TLS 1.2 server present its key of one kind: a server that holds an
+# RSA and an ECDSA key (smtpd_tls_chain_files with both) shows the one the client's suites ask for
+KEY_FAMILIES = {'RSA': 'aRSA', 'ECDSA': 'aECDSA'}
+
+
+def make_context(ca_file=None, ca_path=None, verify=True, key_family=None):
+    """A client TLS context. With verify, the chain must verify against the CA files; names are checked elsewhere.
+
+    ``key_family``: RSA or ECDSA - TLS 1.2 only, with the suites of that authentication only, to ask a
+    server for its key of that kind (TLS 1.3 suites do not choose the key, and Python's ssl cannot
+    set signature algorithms).
+    """
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
+    if key_family is not None:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers(KEY_FAMILIES[key_family])
     if verify:
         ctx.verify_mode = ssl.CERT_REQUIRED
         if ca_file or ca_path:
@@ -119,21 +137,56 @@ def _connect(address, port, timeout, family):
     return sock
 
 
-def _starttls_session(address, port, timeout, ehlo_name, context, sni):
-    """Connect, EHLO, STARTTLS, handshake. Returns (tls socket, extensions)."""
+def _greet(conv, ehlo_name):
+    """Banner and EHLO; returns the EHLO extensions (upper-case keywords)."""
+    code, lines = conv.reply('banner')
+    if code != 220:
+        raise ProbeError('server refused the session: %d %s' % (code, ' '.join(lines)[:120]))
+    conv.send('EHLO ' + ehlo_name, 'EHLO')
+    code, lines = conv.reply('EHLO reply')
+    if code != 250:
+        raise ProbeError('EHLO rejected: %d %s' % (code, ' '.join(lines)[:120]))
+    return [entry.split(' ', 1)[0].upper() for entry in lines[1:]]
+
+
+def _handshake(sock, timeout, context, sni):
+    """The TLS handshake on a connected socket; ProbeError for what is not a verification failure."""
+    sock.settimeout(timeout)
+    try:
+        tls = context.wrap_socket(sock, server_hostname=sni, do_handshake_on_connect=False)
+    except (ssl.SSLError, OSError) as e:
+        raise ProbeError('TLS handshake failed: %s' % (getattr(e, 'reason', None) or e), starttls=True)
+    try:
+        tls.do_handshake()
+    except ssl.SSLCertVerificationError:
+        tls.close()
+        raise
+    except socket.timeout:
+        tls.close()
+        raise ProbeError('timeout in the TLS handshake', starttls=True)
+    except (ssl.SSLError, OSError) as e:
+        tls.close()
+        raise ProbeError('TLS handshake failed: %s' % (getattr(e, 'reason', None) or e), starttls=True)
+    return tls
+
+
+def _session(address, port, timeout, ehlo_name, context, sni, mode='starttls'):
+    """Connect and reach TLS: EHLO, STARTTLS and the handshake, or (implicit) the handshake first.
+
+    Returns (tls socket, extensions).
+    """
     family = socket.AF_INET6 if ':' in address else socket.AF_INET
     sock = _connect(address, port, timeout, family)
-    tls = None
     try:
+        if mode == 'implicit':
+            tls = _handshake(sock, timeout, context, sni)
+            try:
+                return tls, _greet(_Conversation(tls, timeout), ehlo_name)
+            except BaseException:
+                tls.close()
+                raise
         conv = _Conversation(sock, timeout)
-        code, lines = conv.reply('banner')
-        if code != 220:
-            raise ProbeError('server refused the session: %d %s' % (code, ' '.join(lines)[:120]))
-        conv.send('EHLO ' + ehlo_name, 'EHLO')
-        code, lines = conv.reply('EHLO reply')
-        if code != 250:
-            raise ProbeError('EHLO rejected: %d %s' % (code, ' '.join(lines)[:120]))
-        extensions = [entry.split(' ', 1)[0].upper() for entry in lines[1:]]
+        extensions = _greet(conv, ehlo_name)
         if 'STARTTLS' not in extensions:
             raise ProbeError(NO_STARTTLS)
         try:
@@ -143,22 +196,11 @@ def _starttls_session(address, port, timeout, ehlo_name, context, sni):
                 raise ProbeError('STARTTLS refused: %d %s' % (code, ' '.join(lines)[:120]))
             if conv.buf:
                 raise ProbeError('not an SMTP server: data after the STARTTLS reply (pipelining attack or broken server)')
-            sock.settimeout(timeout)
-            tls = context.wrap_socket(sock, server_hostname=sni, do_handshake_on_connect=False)
-            tls.do_handshake()
         except ProbeError as e:
             e.starttls = True
             raise
-        except ssl.SSLCertVerificationError:
-            raise
-        except socket.timeout:
-            raise ProbeError('timeout in the TLS handshake', starttls=True)
-        except (ssl.SSLError, OSError) as e:
-            raise ProbeError('TLS handshake failed: %s' % (getattr(e, 'reason', None) or e), starttls=True)
-        return tls, extensions
+        return _handshake(sock, timeout, context, sni), extensions
     except BaseException:
-        if tls is not None:
-            tls.close()
         sock.close()
         raise
 
@@ -176,34 +218,58 @@ def _quit(tls):
             pass
 
 
-def probe(address, port, timeout, ehlo_name, verify_context, plain_context, sni=None):
+def probe(address, port, timeout, ehlo_name, verify_context, plain_context, sni=None, mode='starttls', judge_chain=None):
     """Probe one endpoint; never raises for network trouble.
 
-    Returns a dict with ``starttls``, ``error``, ``tls`` (version, cipher),
-    ``der`` (leaf certificate bytes or None), ``chain_verified`` and
-    ``verify_error``. A certificate that fails verification costs a second
-    connection without verification, to read it.
+    ``mode``: starttls, or implicit (TLS from the first byte, port 465).
+    ``judge_chain``: None, or a callable taking the served chain (DER, leaf first) and returning
+    (verified, reason) or None (_chain.ChainJudge). With it, the first session reads the chain without
+    verification and the judge decides; only where it cannot, a second session verifies (OpenSSL).
+    Without it, the first session verifies, and a chain that fails costs a second session to read it.
+    Returns a dict with ``starttls`` (None in implicit mode), ``error``, ``tls`` (version, cipher),
+    ``der`` (leaf certificate bytes or None), ``chain_verified``, ``verify_error`` and ``sessions``.
     """
-    result = {'starttls': False, 'error': None, 'tls': None, 'der': None,
-              'chain_verified': False, 'verify_error': None}
+    result = {'starttls': None if mode == 'implicit' else False, 'error': None, 'tls': None, 'der': None,
+              'chain_verified': False, 'verify_error': None, 'tls_mode': mode, 'sessions': 1}
     tls = None
+    verdict = None
     try:
-        try:
-            tls, extensions = _starttls_session(address, port, timeout, ehlo_name, verify_context, sni)
-            result['chain_verified'] = True
-        except ssl.SSLCertVerificationError as e:
-            result['verify_error'] = e.verify_message or str(e)
-            tls, extensions = _starttls_session(address, port, timeout, ehlo_name, plain_context, sni)
-        result['starttls'] = 'STARTTLS' in extensions
+        if judge_chain is not None:
+            tls, extensions = _session(address, port, timeout, ehlo_name, plain_context, sni, mode)
+            verdict = judge_chain(unverified_chain(tls) or [])
+        else:
+            try:
+                tls, extensions = _session(address, port, timeout, ehlo_name, verify_context, sni, mode)
+                verdict = (True, None)
+            except ssl.SSLCertVerificationError as e:
+                verdict = (False, e.verify_message or str(e))
+                result['sessions'] += 1
+                tls, extensions = _session(address, port, timeout, ehlo_name, plain_context, sni, mode)
+        if mode == 'starttls':
+            result['starttls'] = 'STARTTLS' in extensions
         result['tls'] = {'version': tls.version(), 'cipher': (tls.cipher() or (None,))[0]}
         result['der'] = tls.getpeercert(binary_form=True)
     except ProbeError as e:
         result['error'] = str(e)
-        result['starttls'] = e.starttls
+        if mode == 'starttls':
+            result['starttls'] = e.starttls
     finally:
         if tls is not None:
             _quit(tls)
+    if result['der'] is not None and verdict is None:
+        # not certain from the chain alone: OpenSSL verifies, in a second session
+        result['sessions'] += 1
+        try:
+            tls, dummy = _session(address, port, timeout, ehlo_name, verify_context, sni, mode)
+            _quit(tls)
+            verdict = (True, None)
+        except ssl.SSLCertVerificationError as e:
+            verdict = (False, e.verify_message or str(e))
+        except ProbeError as e:
+            verdict = (False, 'not verified: the verifying session failed (%s)' % e)
+    if verdict is not None and result['der'] is not None:
+        result['chain_verified'], result['verify_error'] = verdict
     return result
 
 
-__all__ = ['NO_STARTTLS', 'ProbeError', 'make_context', 'probe']
+__all__ = ['KEY_FAMILIES', 'NO_STARTTLS', 'TLS_MODES', 'ProbeError', 'make_context', 'probe']

@@ -107,7 +107,7 @@ options:
     version_added: 0.1.0
 notes:
   - Probes send EHLO, STARTTLS and QUIT; no mail is sent.
-  - An endpoint whose chain does not verify is reached twice, the second time without verification to read its certificate.
+  - Sessions per endpoint - see RV(results[].endpoints[].sessions); most endpoints cost one, an ECDSA key one more to ask for an RSA key.
 seealso:
   - name: Postfix TLS policy maps
     description: The levels and attributes the recommendations use.
@@ -174,7 +174,39 @@ results:
         hostname: {description: MX host name., type: str, sample: mx1.example.com}
         address: {description: IP address probed., type: str, sample: 192.0.2.10}
         port: {description: TCP port., type: int, sample: 25}
-        starttls: {description: Whether the server offered STARTTLS., type: bool, sample: true}
+        starttls:
+          description: Whether the server offered STARTTLS; null in implicit mode (O(tls_mode)).
+          type: bool
+          sample: true
+        tls_mode:
+          description: How TLS was started on this endpoint, V(starttls) or V(implicit).
+          type: str
+          sample: starttls
+        keys:
+          description:
+            - Every key the endpoint presents, the one a default client gets first. Each has C(certificate),
+              C(fingerprints), C(tlsa), C(tls), C(chain_verified), C(verify_error), C(name_verified) and C(dane), as
+              the endpoint has for its first key.
+            - When the first key is ECDSA (or RSA in TLS 1.2), one more session asks, with TLS 1.2 and the suites of
+              the other authentication only, for a key of the other kind; a server that holds both (the tls role
+              deploys an RSA and an ECDSA key) shows it there. An RSA key chosen in TLS 1.3 is taken as the only
+              key, as this client prefers ECDSA signatures, so a server with an ECDSA key would have used it.
+          type: list
+          elements: dict
+        other_key:
+          description: Why no second key is listed (none offered, or not asked and why); null when one is.
+          type: str
+          sample: "no RSA key (TLS 1.2 with aRSA suites only: TLS handshake failed: SSLV3_ALERT_HANDSHAKE_FAILURE)"
+        sessions:
+          description:
+            - SMTP sessions this endpoint cost. The chain is read without verification and judged from that
+              handshake where Python hands it over (3.10 and later) - certain when no trust anchor issued any
+              certificate served (self-signed, another CA), or when cryptography 42 or later verifies it. Where
+              neither is certain, one more session verifies with OpenSSL, as Postfix would. With Python 3.9 the
+              first session verifies and an untrusted chain costs a second one to read it. Asking for a second
+              key costs one more.
+          type: int
+          sample: 1
         error:
           description: One line naming why the probe stopped, or null.
           type: str
@@ -340,7 +372,7 @@ def main():
         prober = Prober(
             resolver, port=p['port'], timeout=p['timeout'], concurrency=p['concurrency'],
             ehlo_name=p['ehlo_name'] or socket.getfqdn(), ca_file=p['ca_file'], ca_path=p['ca_path'],
-            sni=p['sni'], mta_sts=p['mta_sts'], sts_cache=p['mta_sts_cache'], dane=p['tlsa'],
+            sni=p['sni'], mta_sts=p['mta_sts'], sts_cache=p['mta_sts_cache'], dane=p['tlsa'], tls_mode=p['tls_mode'],
         )
         # the probe gives facts; the decide stage turns each destination's facts into a recommendation
         results, summary = prober.run(nexthops)

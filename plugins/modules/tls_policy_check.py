@@ -230,7 +230,8 @@ def main():
                 module.fail_json(msg=missing_required_lib('dnspython', reason='for MX lookups and nameservers'),
                                  exception=DNSPYTHON_IMPORT_ERROR)
             prober = Prober(Resolver(p['nameservers'], p['timeout'], 'any'), timeout=p['timeout'],
-                            concurrency=p['concurrency'], ehlo_name=socket.getfqdn(), ca_file=p['ca_file'])
+                            concurrency=p['concurrency'], ehlo_name=socket.getfqdn(), ca_file=p['ca_file'],
+                            tls_mode=p['tls_mode'])
             results, dummy = prober.run(nexthops)
         out = check(entries, results, digest, p['levels'], p['ca_file'], finger, p['expiry_warn_days'])
         with_facts(out['checks'], results)

@@ -78,6 +78,11 @@ class CertFactory:
         if names:
             builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]),
                                             critical=False)
+        # key identifiers, as every public CA writes them (RFC 5280 4.2.1.1, 4.2.1.2)
+        builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        if issuer is not None:
+            builder = builder.add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False)
         cert = builder.sign(issuer.key if issuer else key, hashes.SHA256())
         chain = []
         if issuer is not None and issuer.cert.issuer != issuer.cert.subject:
@@ -91,11 +96,12 @@ class SMTPServer:
     modes: starttls, plain (no STARTTLS), banner554, tarpit (never speaks),
     trickle (sends a byte every 0.2 s, never a line), http (not SMTP),
     garbage (answers STARTTLS with 220 and then sends no TLS), injected
-    (plaintext right behind the 220 to STARTTLS), refused
-    (nothing listens on the port).
+    (plaintext right behind the 220 to STARTTLS), implicit (TLS from the first
+    byte, as on port 465, then SMTP without STARTTLS), refused (nothing listens
+    on the port).
     """
 
-    def __init__(self, mode='starttls', issued=None, host='127.0.0.1', port=0):
+    def __init__(self, mode='starttls', issued=None, host='127.0.0.1', port=0, also=()):
         self.mode = mode
         self.host = host
         self.issued = issued
@@ -112,6 +118,9 @@ class SMTPServer:
         if issued is not None:
             self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self.ctx.load_cert_chain(issued.cert_path, issued.key_path)
+            # more keys of other kinds (an RSA and an ECDSA key, as smtpd_tls_chain_files with two chains)
+            for more in also:
+                self.ctx.load_cert_chain(more.cert_path, more.key_path)
 
     def start(self):
         if self.sock is None:
@@ -155,6 +164,8 @@ class SMTPServer:
             if self.mode == 'banner554':
                 conn.sendall(b'554 5.7.1 no SMTP service here\r\n')
                 return
+            if self.mode == 'implicit':
+                conn = self.ctx.wrap_socket(conn, server_side=True)
             conn.sendall(b'220 test.invalid ESMTP labkit\r\n')
             reader = conn.makefile('rb')
             while True:
@@ -164,11 +175,11 @@ class SMTPServer:
                 verb = line.strip().split(b' ')[0].upper()
                 if verb == b'EHLO':
                     extensions = [b'250-test.invalid', b'250-PIPELINING', b'250-SIZE 10240000']
-                    if self.mode != 'plain':
+                    if self.mode not in ('plain', 'implicit'):
                         extensions.append(b'250-STARTTLS')
                     extensions.append(b'250 8BITMIME')
                     conn.sendall(b'\r\n'.join(extensions) + b'\r\n')
-                elif verb == b'STARTTLS' and self.mode != 'plain':
+                elif verb == b'STARTTLS' and self.mode not in ('plain', 'implicit'):
                     if self.mode == 'injected':
                         conn.sendall(b'220 2.0.0 Ready to start TLS\r\n250 injected reply\r\n')
                         return

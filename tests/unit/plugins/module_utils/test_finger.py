@@ -153,3 +153,10 @@ def test_check_lists_expiring_certificates(pki, smtp_server, lab):
     assert [(x['address'], x['days_remaining'] in (4, 5)) for x in out['expiring']] == [('127.0.0.9', True)]
     assert out['checks'][0]['expiring'] == out['expiring'] and out['failing'] == []
     assert check(entries, results, expiry_warn_days=3)['expiring'] == []
+
+
+def test_an_implicit_tls_endpoint_is_asked_in_wrapper_mode():
+    entry = PolicyEntry.from_dict({'destination': '[relay.example]:465', 'level': 'fingerprint', 'fingerprints': [PIN_A]})
+    endpoint = dict(ENDPOINT, port=465, tls_mode='implicit')
+    assert finger_argv('posttls-finger', entry, 'relay.example', endpoint) == [
+        'posttls-finger', '-c', '-l', 'fingerprint', '-d', 'sha256', '-w', '[192.0.2.10]:465', PIN_A]

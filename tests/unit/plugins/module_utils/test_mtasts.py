@@ -48,8 +48,13 @@ class HTTPSServer:
                 pass
 
 
-def response(body, status='200 OK', ctype='text/plain'):
+def response(body, status='200 OK', ctype='text/plain', chunked=False):
     data = body.encode('utf-8')
+    if chunked:
+        # HTTP/1.1 chunked transfer coding (RFC 9112 7.1), in pieces of at most 16 bytes
+        pieces = [data[i:i + 16] for i in range(0, len(data), 16)] + [b'']
+        return (('HTTP/1.1 %s\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n\r\n' % (status, ctype)).encode()
+                + b''.join(b'%x\r\n%s\r\n' % (len(p), p) for p in pieces))
     return ('HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n' % (status, ctype, len(data))).encode() + data
 
 
@@ -106,12 +111,21 @@ def test_fetch_over_https_with_the_lab_ca(pki, ca):
     assert request.startswith('GET /.well-known/mta-sts.txt HTTP/1.1\r\n') and 'Host: mta-sts.example.org\r\n' in request
 
 
+def test_a_chunked_policy_is_read_as_http_1_1_requires(pki, ca):
+    server = serve(pki, ca, chunked=True)
+    text = fetch_policy('example.org', timeout=5, ca_file=ca.cert_path, port=server.port, connect_address='127.0.0.1')
+    assert text == POLICY and len(POLICY) > 16 * 5  # several chunks
+
+
 @pytest.mark.parametrize('kind, message', [
     ('untrusted', 'the HTTPS certificate does not verify'),
     ('wrong-name', 'the HTTPS certificate does not verify'),
     ('redirect', 'HTTP status 301 Moved Permanently (RFC 8461: only 200, no redirects)'),
     ('html', "Content-Type 'text/html', not text/plain"),
     ('too-big', 'policy larger than 65536 bytes'),
+    ('too-big-chunked', 'policy larger than 65536 bytes'),
+    ('truncated', 'the policy ends after'),
+    ('not-http', 'not a valid HTTP response'),
 ])
 def test_fetch_refuses(pki, ca, kind, message):
     if kind == 'untrusted':
@@ -122,6 +136,14 @@ def test_fetch_refuses(pki, ca, kind, message):
         server = serve(pki, ca, body='', status='301 Moved Permanently')
     elif kind == 'html':
         server = serve(pki, ca, ctype='text/html')
+    elif kind == 'too-big-chunked':
+        server = serve(pki, ca, body='x' * 70000, chunked=True)
+    elif kind == 'truncated':
+        issued = pki.issue('mta-sts.example.org', ['mta-sts.example.org'], issuer=ca)
+        server = HTTPSServer(issued, response(POLICY)[:-10])
+    elif kind == 'not-http':
+        issued = pki.issue('mta-sts.example.org', ['mta-sts.example.org'], issuer=ca)
+        server = HTTPSServer(issued, b'220 mail.example.org ESMTP\r\n')
     else:
         server = serve(pki, ca, body='x' * 70000)
     with pytest.raises(MailTLSError) as err:

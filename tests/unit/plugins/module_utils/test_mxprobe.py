@@ -42,8 +42,18 @@ def test_recommendations_across_a_lab(lab):
     assert 'NXDOMAIN' in r['missing.test']['error'] and r['missing.test']['policy']['level'] == 'may'
     assert r['dangling.test']['mx'][0]['error'] == 'gone.dangling.test: no A record'
 
-    # every distinct endpoint is probed once, though mixed.test shares mx1.secure.test
+    # every distinct endpoint is probed once, though mixed.test shares mx1.secure.test, and in one session:
+    # the chain read without verification is verified from that handshake, and an RSA key chosen in
+    # TLS 1.3 (this client prefers ECDSA) needs no session asking for an ECDSA key
     assert servers['mx1.secure.test'].connections == 1
+    first = r['secure.test']['endpoints'][0]
+    assert first['sessions'] == 1 and len(first['keys']) == 1 and first['chain_verified'] is True
+    assert first['other_key'] == 'not asked: RSA chosen in TLS 1.3 although ECDSA signatures were preferred, so no ECDSA key'
+    # self-signed: known not to verify from the chain alone, also one session; an ECDSA key costs one more
+    # session that asks for an RSA key (these servers have none: that handshake fails)
+    assert [e['sessions'] for e in r['pinned.test']['endpoints']] == [1, 2]
+    assert r['pinned.test']['endpoints'][0]['verify_error'] == 'self-signed certificate'
+    assert r['pinned.test']['endpoints'][1]['other_key'].startswith('no RSA key (TLS 1.2 with aRSA suites only: TLS handshake failed')
     assert summary['destinations'] == 7
     assert summary['endpoints'] == 7  # secure 2, pinned 2, mixed 2 (one shared with secure), nomx 1
     assert summary['endpoints_no_starttls'] == 1
@@ -101,3 +111,73 @@ def test_nameserver_forms(text, expected):
 def test_bad_nameservers(text):
     with pytest.raises(MailTLSError, match='nameservers'):
         parse_nameserver(text)
+
+
+def test_implicit_tls_endpoint_is_probed_and_pinned(lab, pki, smtp_server):
+    prober, dummy, dummy2 = lab
+    leaf = pki.issue('relay.test', ['relay.test'])
+    server = smtp_server(mode='implicit', issued=leaf)
+    assert (prober.mode_for(465), prober.mode_for(25), prober.mode_for(587)) == ('implicit', 'starttls', 'starttls')
+    prober.tls_mode = 'implicit'
+    results, summary = probe_and_recommend(prober, ['[127.0.0.1]:%d' % server.port])
+    endpoint = results[0]['endpoints'][0]
+    assert endpoint['tls_mode'] == 'implicit' and endpoint['starttls'] is None and endpoint['error'] is None
+    assert endpoint['certificate']['subject'] == 'CN=relay.test'
+    # self-signed: the key is pinned, as for a STARTTLS endpoint
+    assert results[0]['policy']['level'] == 'fingerprint'
+    assert results[0]['policy']['fingerprints'] == [endpoint['fingerprints']['pubkey']['sha256']]
+    assert summary['endpoints_tls'] == 1 and summary['endpoints_no_starttls'] == 0
+
+
+@pytest.fixture
+def dual(lab, pki, smtp_server):
+    """A server with an ECDSA and an RSA key (as the tls role deploys them), self-signed; and its probe result."""
+    prober, dummy, dummy2 = lab
+    ecdsa = pki.issue('dual.test', ['dual.test'], key_type='ec')
+    rsa = pki.issue('dual.test', ['dual.test'])
+    server = smtp_server(issued=ecdsa, also=[rsa])
+    results, dummy3 = probe_and_recommend(prober, ['[127.0.0.1]:%d' % server.port])
+    return results[0], server, ecdsa, rsa
+
+
+def test_a_server_with_two_keys_is_reported_with_both(dual):
+    result, server, ecdsa, rsa = dual
+    endpoint = result['endpoints'][0]
+    assert server.connections == 2
+    kinds = [k['certificate']['key_type'] for k in endpoint['keys']]
+    assert sorted(kinds) == ['ECDSA', 'RSA'] and endpoint['other_key'] is None
+    # the first key is what a default client gets; the second was asked for with TLS 1.2 and its suites only
+    assert endpoint['certificate']['key_type'] == kinds[0]
+    assert endpoint['keys'][1]['tls']['version'] == 'TLSv1.2'
+    assert ('ECDSA' in endpoint['keys'][1]['tls']['cipher']) == (kinds[1] == 'ECDSA')
+    import hashlib
+    served = set(':'.join('%02X' % b for b in hashlib.sha256(i.spki).digest()) for i in (ecdsa, rsa))
+    assert set(k['fingerprints']['pubkey']['sha256'] for k in endpoint['keys']) == served
+    # the recommendation pins both keys, so a sender deliveres whichever key the server picks
+    assert result['policy']['level'] == 'fingerprint' and set(result['policy']['fingerprints']) == served
+    assert '(2 keys: every key each endpoint holds)' in result['policy']['reason']
+
+
+def test_every_key_is_judged(dual):
+    from ansible_collections.mailtls.postfix.plugins.module_utils._judge import judge
+    result, dummy, dummy2, dummy3 = dual
+    endpoint = result['endpoints'][0]
+    both = {'destination': result['key'], 'level': 'fingerprint', 'fingerprints': result['policy']['fingerprints']}
+    verdict = judge([both], [result])[0]
+    assert verdict['status'] == 'delivers' and 'every key passes (' in verdict['reason'] or \
+        verdict['endpoints'][0]['reason'].startswith(endpoint['hostname'])
+    assert 'every key passes' in verdict['endpoints'][0]['reason']
+    first_only = dict(both, fingerprints=[endpoint['keys'][0]['fingerprints']['pubkey']['sha256']])
+    verdict = judge([first_only], [result])[0]
+    second = endpoint['keys'][1]['certificate']
+    assert verdict['status'] == 'fails'
+    assert '%s %s key: no pin matches' % (second['key_type'], second['key_bits']) in verdict['reason']
+    assert 'a sender that gets this key defers' in verdict['reason']
+
+
+def test_the_report_shows_every_key(dual):
+    from ansible_collections.mailtls.postfix.plugins.module_utils._report import endpoint_facts, pki_trust
+    result, dummy, dummy2, dummy3 = dual
+    facts = endpoint_facts(result['endpoints'][0])
+    assert sorted(facts['keys']) == ['ECDSA 256', 'RSA 2048']
+    assert pki_trust(result['endpoints'][0]) == 'untrusted'

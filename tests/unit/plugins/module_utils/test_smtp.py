@@ -15,9 +15,9 @@ def chain(pki):
     return ca, intermediate, leaf
 
 
-def run(server, ca_file=None, timeout=2.0):
+def run(server, ca_file=None, timeout=2.0, mode='starttls'):
     verify = make_context(ca_file=ca_file) if ca_file else make_context()
-    return probe('127.0.0.1', server.port, timeout, 'probe.test', verify, make_context(verify=False))
+    return probe('127.0.0.1', server.port, timeout, 'probe.test', verify, make_context(verify=False), mode=mode)
 
 
 def test_ca_issued_chain_verifies(smtp_server, chain):
@@ -109,3 +109,26 @@ def test_tarpit_is_bounded_by_the_step_timeout(smtp_server, mode):
     elapsed = time.monotonic() - start
     assert result['error'] == 'timeout waiting for banner'
     assert elapsed < 0.6 * 2
+
+
+def test_implicit_tls_as_on_port_465(smtp_server, chain):
+    """TLS from the first byte (RFC 8314), then the banner and EHLO inside it."""
+    ca, dummy, leaf = chain
+    server = smtp_server(mode='implicit', issued=leaf)
+    result = run(server, ca_file=ca.cert_path, mode='implicit')
+    assert result['error'] is None and result['tls_mode'] == 'implicit'
+    assert result['starttls'] is None  # no STARTTLS step in this mode
+    assert result['chain_verified'] is True and result['der'] == leaf.der
+    assert result['tls']['version'].startswith('TLSv1.')
+    # an untrusted chain is read as in STARTTLS mode
+    assert run(server, mode='implicit')['verify_error'] and run(server, mode='implicit')['der'] == leaf.der
+
+
+def test_implicit_tls_against_a_starttls_server_and_the_reverse(smtp_server, chain):
+    ca, dummy, leaf = chain
+    starttls = smtp_server(issued=leaf)
+    result = run(starttls, ca_file=ca.cert_path, mode='implicit')
+    assert result['der'] is None and result['error'].startswith('TLS handshake failed')
+    implicit = smtp_server(mode='implicit', issued=leaf)
+    result = run(implicit, ca_file=ca.cert_path, timeout=1.0)
+    assert result['der'] is None and result['error'] == 'timeout waiting for banner'
