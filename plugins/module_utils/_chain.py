@@ -5,6 +5,8 @@
 
 The probe reads an endpoint's chain without verification, then asks ``ChainJudge``:
 
+- ``(True, None)`` for a self-signed certificate that is itself one of the trust anchors, within
+  its dates (OpenSSL trusts an anchor as it is).
 - ``(False, reason)`` when OpenSSL could not verify it, which is certain when no trust
   anchor's subject is the issuer of any certificate served (no path can be built): a
   self-signed leaf, a private CA, a missing intermediate whose issuer is unknown. The
@@ -24,6 +26,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
 import glob
 import os
 import ssl
@@ -77,6 +80,15 @@ def _canonical(name):
     return tuple(tuple((a.oid.dotted_string, ' '.join(str(a.value).lower().split())) for a in rdn) for rdn in name.rdns)
 
 
+def _within_dates(cert):
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    before = getattr(cert, 'not_valid_before_utc', None)
+    after = getattr(cert, 'not_valid_after_utc', None)
+    before = before.replace(tzinfo=None) if before is not None else cert.not_valid_before
+    after = after.replace(tzinfo=None) if after is not None else cert.not_valid_after
+    return before <= now <= after
+
+
 CHAIN_FROM_HANDSHAKE = hasattr(ssl.SSLSocket, 'get_unverified_chain') or sys.version_info >= (3, 10)
 
 
@@ -106,6 +118,11 @@ class ChainJudge:
             chain = [x509.load_der_x509_certificate(d) for d in ders]
         except ValueError:
             return None
+        leaf = chain[0]
+        if leaf.tbs_certificate_bytes in self.anchor_ders and _canonical(leaf.issuer) == _canonical(leaf.subject):
+            # a self-signed certificate that is itself a trust anchor (a host that trusts its own snakeoil
+            # certificate, a pinned private server): OpenSSL verifies it when it is within its dates
+            return (True, None) if _within_dates(leaf) else None
         if any(c.tbs_certificate_bytes in self.anchor_ders for c in chain):
             return self._verify(chain)
         issuers = set(_canonical(c.issuer) for c in chain)

@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 # Round trips one module probe waits for behind the proxy: banner (half:
 # the server speaks first), EHLO, STARTTLS, TLS 1.3 handshake. QUIT is sent
@@ -133,6 +134,30 @@ def run_module(module, collections, endpoints, port, concurrency, timeout, extra
     return wall, cpu, rss, result['summary']['endpoints_tls']
 
 
+def run_playbook(collections, endpoints, port, concurrency, timeout, extra=None):
+    """The module through ansible-playbook (local connection): wall s, and the peak RSS of the playbook's process tree."""
+    work = tempfile.mkdtemp()
+    with open(os.path.join(work, 'vars.json'), 'w') as f:
+        json.dump({'bench_args': dict({'destinations': ['[%s]:%d' % (a, port) for a in endpoints],
+                                       'concurrency': concurrency, 'timeout': timeout, 'digest': 'sha256'},
+                                      **(extra or {}))}, f)
+    with open(os.path.join(work, 'probe.yml'), 'w') as f:
+        f.write('- hosts: localhost\n  gather_facts: false\n  tasks:\n'
+                '    - name: Probe\n      mailtls.postfix.mx_tls_info: "{{ bench_args }}"\n      register: probe\n'
+                '    - name: Count\n      ansible.builtin.debug:\n'
+                '        msg: "TLS ok {{ probe.summary.endpoints_tls }}"\n')
+    env = dict(os.environ, PYTHONPATH=collections, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_HOME=work,
+               ANSIBLE_LOCAL_TEMP=work, ANSIBLE_PYTHON_INTERPRETER=sys.executable)
+    argv = [sys.executable, '-c', 'import sys; from ansible.cli.playbook import main; sys.argv[0] = "ansible-playbook"; main()',
+            '-i', 'localhost,', '-c', 'local', '-e', '@' + os.path.join(work, 'vars.json'), os.path.join(work, 'probe.yml')]
+    out, wall, cpu, rss = run_measured(argv, env)
+    text = out.decode('utf-8', 'replace')
+    if 'failed=0' not in text:
+        raise SystemExit('ansible-playbook failed:\n' + text[-3000:])
+    ok = int(text.split('TLS ok ', 1)[1].split('"', 1)[0])
+    return wall, cpu, rss, ok
+
+
 def mx_zone(n, port, spki_sha256):
     """N domains, each with one MX, its address and a DANE-EE TLSA record of the served key."""
     zone = {}
@@ -178,17 +203,40 @@ def run_mx(opts, module, n):
     sys.stdout.flush()
 
 
-def run_finger(endpoints, port):
+def run_finger(endpoints, port, parallel=1):
+    """posttls-finger over the endpoints, ``parallel`` processes at a time (1: a sequential loop)."""
     t0 = time.monotonic()
-    cpu, rss, ok = 0.0, 0, 0
-    for address in endpoints:
+
+    def one(address):
         out, dummy, p_cpu, p_rss = run_measured(
             ['posttls-finger', '-c', '-l', 'may', '-d', 'sha256', '[%s]:%d' % (address, port)])
-        cpu += p_cpu
-        rss = max(rss, p_rss)
-        if b'pkey fingerprint=' in out:
-            ok += 1
-    return time.monotonic() - t0, cpu, rss, ok
+        return p_cpu, p_rss, b'pkey fingerprint=' in out
+
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        done = list(pool.map(one, endpoints))
+    return (time.monotonic() - t0, sum(d[0] for d in done), max(d[1] for d in done) if done else 0,
+            sum(1 for d in done if d[2]))
+
+
+def untrusted_ca_file(directory):
+    """A CA file that does not hold the snakeoil certificate: every chain then fails to verify."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    import datetime
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'Bench CA that issued nothing')])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    path = os.path.join(directory, 'untrusted-ca.pem')
+    with open(path, 'wb') as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    return path
 
 
 def main():
@@ -202,6 +250,12 @@ def main():
                         help='skip the posttls-finger loop above this many endpoints (default 500)')
     parser.add_argument('--collections', required=True, help='directory holding ansible_collections/mailtls/postfix')
     parser.add_argument('--mx', action='store_true', help='N domains through DNS (MX, A, AAAA, TLSA) instead of [address]:port')
+    parser.add_argument('--finger-parallel', type=int, default=1,
+                        help='posttls-finger processes at a time (default 1: a sequential loop)')
+    parser.add_argument('--playbook', action='store_true',
+                        help='also run the module through ansible-playbook and report its tree\'s peak RSS')
+    parser.add_argument('--untrusted', action='store_true',
+                        help='give the module a CA file that did not issue the server certificate: no chain verifies')
     opts = parser.parse_args()
 
     module = os.path.join(opts.collections, 'ansible_collections', 'mailtls', 'postfix', 'plugins', 'modules', 'mx_tls_info.py')
@@ -217,10 +271,21 @@ def main():
     for n in opts.n:
         endpoints = [endpoint_address(i) for i in range(n)]
         limit = math.ceil(n / float(opts.concurrency)) * MODULE_ROUND_TRIPS * opts.rtt
-        m_wall, m_cpu, m_rss, m_ok = run_module(module, opts.collections, endpoints, opts.port, opts.concurrency, opts.timeout)
+        extra = {'ca_file': untrusted_ca_file(tempfile.mkdtemp())} if opts.untrusted else None
+        m_wall, m_cpu, m_rss, m_ok = run_module(module, opts.collections, endpoints, opts.port, opts.concurrency, opts.timeout,
+                                                extra)
+        eps = [e for r in run_module.last['results'] for e in r['endpoints']]
+        sessions = sum(e.get('sessions') or 0 for e in eps)
+        verified = sum(1 for e in eps if e.get('chain_verified'))
+        print('%-6d module: %d SMTP sessions for %d endpoints (%.2f each), %d chains verified' % (
+            n, sessions, len(eps), sessions / float(len(eps) or 1), verified))
         rows = [('module', m_wall, m_cpu, m_rss, m_ok)]
+        if opts.playbook:
+            rows.append(('ansible-playbook',) + run_playbook(opts.collections, endpoints, opts.port, opts.concurrency,
+                                                             opts.timeout, extra))
         if n <= opts.finger_max:
-            rows.append(('posttls-finger',) + run_finger(endpoints, opts.port))
+            label = 'posttls-finger' if opts.finger_parallel == 1 else 'finger x%d' % opts.finger_parallel
+            rows.append((label,) + run_finger(endpoints, opts.port, opts.finger_parallel))
         for name, wall, cpu, rss, ok in rows:
             print('%-6d %-14s %9.2f %8s %14.2f %12.1f %9s' % (
                 n, name, wall, '%.1fx' % (wall / m_wall) if name != 'module' else '1.0x',

@@ -68,3 +68,13 @@ def test_a_bundle_gives_every_certificate(pki, tmp_path):
     assert len(judge.anchors) == 2
     leaf = pki.issue('mx.bundle.test', ['mx.bundle.test'], issuer=second)
     assert judge([leaf.der]) != (False, 'unable to get local issuer certificate')
+
+
+def test_a_self_signed_certificate_in_the_ca_file_verifies_in_one_session(pki, smtp_server, tmp_path):
+    """A host that trusts its own snakeoil certificate: OpenSSL verifies it, and so does the judge."""
+    issued = pki.issue('mx.self.test', ['mx.self.test'])
+    server = smtp_server(issued=issued)
+    judge = ChainJudge(issued.cert_path)
+    assert judge([issued.der]) == (True, None) == openssl_verdict(server, issued)
+    expired = pki.issue('mx.self.test', ['mx.self.test'], days=(-100, -1))
+    assert ChainJudge(expired.cert_path)([expired.der]) is None  # OpenSSL decides (it says: expired)
