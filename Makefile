@@ -101,6 +101,8 @@ bench-probe: setup
 	bash tests/bench/run-mx-tls-info.sh --n 500 5000 --rtt 0.1 --finger-max 0
 	bash tests/bench/run-mx-tls-info.sh --n 500 --rtt 0
 	bash tests/bench/run-mx-tls-info.sh --mx --n 500 --rtt 0.1
+	bash tests/bench/run-mx-tls-info.sh --n 500 --rtt 0.1 --concurrency 128 --untrusted --finger-parallel 128 --playbook
+	bash tests/bench/run-mx-tls-info.sh --n 20000 --rtt 0.1 --concurrency 256 --finger-max 0 --playbook
 
 bench-policy: setup
 	$(VENV)/bin/python tests/bench/policy_map_bench.py --sizes 1000 10000 100000

@@ -28,7 +28,7 @@ for _ in $(seq 30); do
 done
 # TLS logging off on the server and no per-client limits that would throttle one test client
 podman exec "$name" postconf -e smtpd_tls_loglevel=0 smtpd_client_connection_count_limit=0 \
-    smtpd_client_connection_rate_limit=0 default_process_limit=200
+    smtpd_client_connection_rate_limit=0 default_process_limit=300
 podman exec "$name" postfix reload >/dev/null
 podman exec -e PYTHONPATH=/src "$name" python3 /src/ansible_collections/mailtls/postfix/tests/bench/mx_tls_info_bench.py \
     --collections /src "$@"
