@@ -96,7 +96,8 @@ class SMTPServer:
     modes: starttls, plain (no STARTTLS), banner554, tarpit (never speaks),
     trickle (sends a byte every 0.2 s, never a line), http (not SMTP),
     garbage (answers STARTTLS with 220 and then sends no TLS), injected
-    (plaintext right behind the 220 to STARTTLS), implicit (TLS from the first
+    (plaintext right behind the 220 to STARTTLS), postscreen (a multi-line
+    greeting with a pause after its first line), implicit (TLS from the first
     byte, as on port 465, then SMTP without STARTTLS), refused (nothing listens
     on the port).
     """
@@ -166,6 +167,11 @@ class SMTPServer:
                 return
             if self.mode == 'implicit':
                 conn = self.ctx.wrap_socket(conn, server_side=True)
+            if self.mode == 'postscreen':
+                # postscreen's multi-line greeting: the first line, a pause, then the rest
+                conn.sendall(b'220-test.invalid ESMTP labkit\r\n')
+                if self._wait(1.0):
+                    return
             conn.sendall(b'220 test.invalid ESMTP labkit\r\n')
             reader = conn.makefile('rb')
             while True:

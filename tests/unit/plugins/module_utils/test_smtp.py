@@ -132,3 +132,13 @@ def test_implicit_tls_against_a_starttls_server_and_the_reverse(smtp_server, cha
     implicit = smtp_server(mode='implicit', issued=leaf)
     result = run(implicit, ca_file=ca.cert_path, timeout=1.0)
     assert result['der'] is None and result['error'] == 'timeout waiting for banner'
+
+
+def test_a_postscreen_style_delayed_multi_line_greeting(smtp_server, chain):
+    """postscreen sends "220-", waits, then "220 ": the probe reads the whole greeting and goes on."""
+    ca, dummy, leaf = chain
+    server = smtp_server(mode='postscreen', issued=leaf)
+    start = time.monotonic()
+    result = run(server, ca_file=ca.cert_path)
+    assert time.monotonic() - start >= 1.0
+    assert result['error'] is None and result['chain_verified'] is True and result['der'] == leaf.der
