@@ -20,18 +20,28 @@ __metaclass__ = type
 import re
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._judge import judge, match_patterns, sts_skip_reason
+from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import served_keys
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import PolicyEntry
+from ansible_collections.mailtls.postfix.plugins.module_utils._smtp import KEY_FAMILIES
 
 FINGER_LEVELS = ('fingerprint', 'secure', 'verify')
 _TRUST = re.compile(r'\b(Verified|Trusted|Untrusted|Anonymous) TLS connection established to (\S+?)\[([^\]]+)\]:(\d+)')
 
 
-def finger_argv(binary, entry, nexthop_name, endpoint, ca_file=None, digest='sha256'):
-    """The posttls-finger command (an argv list, no shell) that judges one endpoint under one entry."""
+def finger_argv(binary, entry, nexthop_name, endpoint, ca_file=None, digest='sha256', key_family=None):
+    """The posttls-finger command (an argv list, no shell) that judges one endpoint under one entry.
+
+    ``key_family``: RSA or ECDSA - ask for the server's key of that kind, as the probe did: TLS 1.2
+    (``-p``) with the suites of that authentication only as the cipher list of the mandatory grade
+    (``-o tls_medium_cipherlist=``; posttls-finger takes no exclusion list of its own).
+    """
     level = entry.level
     if level not in FINGER_LEVELS:
         raise ValueError('posttls-finger judges only %s' % ', '.join(FINGER_LEVELS))
-    argv = [binary, '-c', '-l', level]
+    argv = [binary]
+    if key_family is not None:
+        argv += ['-p', '!SSLv2:!SSLv3:!TLSv1.3', '-o', 'tls_medium_cipherlist=' + KEY_FAMILIES[key_family]]
+    argv += ['-c', '-l', level]
     if level == 'fingerprint':
         argv += ['-d', digest]
         matches = list(entry.get('fingerprints'))
@@ -82,11 +92,25 @@ class Referee:
         argv = finger_argv(self.finger.binary, entry, nexthop_name, endpoint, self.ca_file, self.digest)
         trust, line = parse_finger(self.finger(argv), endpoint['address'], endpoint['port'])
         seen['finger'] = {'trust': trust, 'line': line or 'no TLS session'}
-        seen['finger_ok'] = trust == 'Verified'
+        trusts = [trust]
+        keys = served_keys(endpoint)
+        if len(keys) > 1:
+            # every further key, asked for as the probe asked for it: a sender may get any of them
+            seen['finger_keys'] = []
+            for key in keys[1:]:
+                kind = key['certificate']['key_type']
+                argv = finger_argv(self.finger.binary, entry, nexthop_name, endpoint, self.ca_file, self.digest, kind)
+                key_trust, key_line = parse_finger(self.finger(argv), endpoint['address'], endpoint['port'])
+                seen['finger_keys'].append({'key': '%s %s' % (kind, key['certificate'].get('key_bits')),
+                                            'trust': key_trust, 'line': key_line or 'no TLS session'})
+                trusts.append(key_trust)
+        seen['finger_ok'] = all(t == 'Verified' for t in trusts)
         seen['agree'] = seen['finger_ok'] == (seen['ok'] is True)
         if not seen['agree']:
             self.disagreements.append({'destination': entry.key, 'address': endpoint['address'],
-                                       'module': seen['reason'], 'posttls_finger': seen['finger']['line']})
+                                       'module': seen['reason'],
+                                       'posttls_finger': '; '.join([seen['finger']['line']] + [
+                                           '%s key: %s' % (k['key'], k['line']) for k in seen.get('finger_keys', [])])})
         return seen['finger_ok']
 
 

@@ -21,6 +21,10 @@ description:
     C([address]:port) at the entry's level with the entry's pins or match names, and its
     C(Verified TLS connection established) line decides (it exits 0 even on failure, so its output is read).
     The module's own verdict is returned beside it, with C(agree).
+  - An endpoint that holds two keys (RSA and ECDSA) is asked once more for its second key, forced as the probe
+    forces it (C(-p !SSLv2:!SSLv3:!TLSv1.3 -o tls_medium_cipherlist=aRSA) or C(aECDSA)); that answer is in the
+    endpoint's C(finger_keys), and the endpoint passes only when every key is C(Verified), since a sender may
+    get either.
   - An entry fails when no endpoint passes, and is degraded when some do not (Postfix then delays mail
     while it tries the next MX); both are listed in RV(failing).
   - Only reads; one failing endpoint never fails the task, only invalid options and entries do.

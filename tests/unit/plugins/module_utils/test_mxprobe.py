@@ -181,3 +181,39 @@ def test_the_report_shows_every_key(dual):
     facts = endpoint_facts(result['endpoints'][0])
     assert sorted(facts['keys']) == ['ECDSA 256', 'RSA 2048']
     assert pki_trust(result['endpoints'][0]) == 'untrusted'
+
+
+def test_posttls_finger_is_asked_for_every_key(dual):
+    """The check asks posttls-finger once per key, forcing the second one as the probe did (-p, -o)."""
+    from ansible_collections.mailtls.postfix.plugins.module_utils._finger import check
+    from ansible_collections.mailtls.postfix.plugins.module_utils._smtp import KEY_FAMILIES
+    result, dummy, dummy2, dummy3 = dual
+    endpoint = result['endpoints'][0]
+    keys = endpoint['keys']
+
+    class Finger:
+        """Answers as posttls-finger would: Verified when the key the server shows for these options is pinned."""
+        binary = 'posttls-finger'
+        calls = []
+
+        def __call__(self, argv):
+            self.calls.append(argv)
+            shown = keys[0]
+            for key in keys:
+                if 'tls_medium_cipherlist=' + KEY_FAMILIES[key['certificate']['key_type']] in argv:
+                    shown = key
+            word = 'Verified' if shown['fingerprints']['pubkey']['sha256'] in argv else 'Untrusted'
+            return 'posttls-finger: %s TLS connection established to h[%s]:%d: TLSv1.2\n' % (
+                word, endpoint['address'], endpoint['port'])
+
+    both = {'destination': result['key'], 'level': 'fingerprint', 'fingerprints': result['policy']['fingerprints']}
+    finger = Finger()
+    out = check([both], [result], finger=finger)
+    assert out['checks'][0]['status'] == 'delivers' and out['disagreements'] == []
+    assert len(finger.calls) == 2 and finger.calls[1][:5] == ['posttls-finger', '-p', '!SSLv2:!SSLv3:!TLSv1.3', '-o',
+                                                              'tls_medium_cipherlist=' + KEY_FAMILIES[keys[1]['certificate']['key_type']]]
+    first_only = dict(both, fingerprints=[keys[0]['fingerprints']['pubkey']['sha256']])
+    out = check([first_only], [result], finger=Finger())
+    seen = out['checks'][0]['endpoints'][0]
+    assert out['checks'][0]['status'] == 'fails' and seen['finger']['trust'] == 'Verified'
+    assert seen['finger_keys'][0]['trust'] == 'Untrusted' and seen['finger_ok'] is False and seen['agree'] is True
