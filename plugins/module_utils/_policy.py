@@ -96,10 +96,16 @@ def _as_list(value):
     return [value]
 
 
-def _protocols(where, value, postfix_version=None):
-    items = []
+def _colon_list(value):
+    """The words of an attribute given as a list, a colon-joined string, or both (match, exclude, protocols)."""
+    words = []
     for part in _as_list(value):
-        items.extend(str(part).split(':'))
+        words.extend(str(part).split(':'))
+    return words
+
+
+def _protocols(where, value, postfix_version=None):
+    items = _colon_list(value)
     for item in items:
         item = _clean(where, item)
         bare = item.lstrip('!')
@@ -142,9 +148,7 @@ def _pins(label, value, ctx):
 
 
 def _names(label, value, ctx):
-    patterns = []
-    for part in _as_list(value):
-        patterns.extend(str(part).split(':'))
+    patterns = _colon_list(value)
     for pattern in patterns:
         pattern = _clean('%s: match' % label, pattern)
         if pattern not in ('nexthop', 'dot-nexthop', 'hostname'):
@@ -164,9 +168,7 @@ def _ciphers(label, value, ctx):
 
 
 def _exclude(label, value, ctx):
-    names = []
-    for part in _as_list(value):
-        names.extend(str(part).split(':'))
+    names = _colon_list(value)
     for name in names:
         if not _CIPHER_NAME.match(_clean('%s: exclude' % label, name)):
             raise MailTLSError('%s: exclude %r is not an OpenSSL cipher name' % (label, name))
