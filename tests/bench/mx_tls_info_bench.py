@@ -118,6 +118,33 @@ def run_measured(argv, env=None):
     return out, time.monotonic() - t0, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
+CPUACCT = '/sys/fs/cgroup/cpuacct/cpuacct.usage'
+
+
+def container_cpu():
+    """CPU seconds used so far by everything in this container (cgroup v1 cpuacct), or None."""
+    try:
+        with open(CPUACCT) as f:
+            return int(f.read()) / 1e9
+    except (OSError, ValueError):
+        return None
+
+
+class CpuSplit:
+    """Where the CPU of one measured run went: the runner, the delay proxy (this process) and the rest (Postfix)."""
+
+    def __init__(self):
+        self.container, self.own = container_cpu(), time.process_time()
+
+    def split(self, runner_cpu):
+        own = time.process_time() - self.own
+        total = container_cpu()
+        if total is None or self.container is None:
+            return None
+        total -= self.container
+        return {'total': total, 'runner': runner_cpu, 'proxy': own, 'server': max(total - runner_cpu - own, 0.0)}
+
+
 def run_module(module, collections, endpoints, port, concurrency, timeout, extra=None):
     args = {'ANSIBLE_MODULE_ARGS': dict({
         'destinations': ['[%s]:%d' % (a, port) for a in endpoints],
@@ -125,7 +152,9 @@ def run_module(module, collections, endpoints, port, concurrency, timeout, extra
     with tempfile.NamedTemporaryFile('w', suffix='.json', delete=False) as f:
         json.dump(args, f)
     env = dict(os.environ, PYTHONPATH=collections)
+    meter = CpuSplit()
     out, wall, cpu, rss = run_measured([sys.executable, module, f.name], env)
+    run_module.cpu = meter.split(cpu)
     os.unlink(f.name)
     result = json.loads(out)
     if result.get('failed'):
@@ -292,6 +321,13 @@ def main():
                 1000 * cpu / n, rss / 1024.0, '%d/%d' % (ok, n)))
         print('%-6d %-14s %9.2f %8s   (ceil(N/concurrency) x %.1f round trips x RTT; module/limit = %.2f)'
               % (n, 'physical limit', limit, '', MODULE_ROUND_TRIPS, m_wall / limit if limit else float('nan')))
+        cpu = run_module.cpu
+        if cpu:
+            cores = len(os.sched_getaffinity(0))
+            print('%-6d module run CPU s: %.1f in all = module %.1f + delay proxy %.1f + Postfix and the rest %.1f; '
+                  'on %d cores that is at least %.2f s of wall time (CPU floor), module/max(limit, floor) = %.2f'
+                  % (n, cpu['total'], cpu['runner'], cpu['proxy'], cpu['server'], cores, cpu['total'] / cores,
+                     m_wall / max(limit, cpu['total'] / cores)))
         sys.stdout.flush()
 
 
