@@ -181,6 +181,11 @@ CASES = [
 
 # The role's rows: (bad input, error, the Molecule scenario and the case that proves it)
 ROLE_CASES = [
+    ('valid certificate that is not the installed one (smtpd_tls_chain_files set to another pair through '
+     'postfix_tls_main_cf_extra): every check before the reload passes',
+     'The reloaded smtpd presents an installed certificate failed: after reload, [127.0.0.1]:25 does not present an '
+     'installed certificate: presents another certificate (the previous configuration was restored; Postfix keeps running on it)',
+     'rollback', 'wrong-certificate-served'),
     ('parameter value smtpd rejects (smtpd_tls_security_level: sometimes)',
      'Trial start of smtpd with the new configuration failed: smtpd exits at startup ... fatal: Invalid TLS level "sometimes" '
      '(the previous configuration was restored; Postfix keeps running on it)', 'rollback', 'invalid-value'),
