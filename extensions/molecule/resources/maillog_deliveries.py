@@ -1,0 +1,101 @@
+"""Read a sender's and a receiver's Postfix mail logs; print, as JSON, each test message's path keyed by queue ID.
+
+Usage: maillog_deliveries.py SENDER_LOG RECEIVER_LOG|- MESSAGE_ID_PREFIX YEAR
+
+For every message whose Message-ID starts with MESSAGE_ID_PREFIX (the
+sender's cleanup line ties it to a queue ID), it reports each delivery attempt
+the sender's smtp client logged for that queue ID: the time, the status, the
+DSN code and the reason in parentheses, the relay, the receiver's queue ID
+("queued as"), and what the same smtp process
+logged about that session before the delivery line:
+  - tls: the trust of the "... TLS connection established to" line
+    (smtp_tls_loglevel 1): Verified, Trusted, Untrusted or Anonymous; null
+    when the session had no TLS;
+  - pkey: the server's public-key fingerprint, from the "pkey_fingerprint="
+    line (Postfix 3.7; "pkey fingerprint=" later) that smtp_tls_loglevel 2
+    logs for every full handshake.
+One smtp process delivers one message at a time, so the last such lines of
+that process belong to the session that delivered. RECEIVER_LOG adds the
+receiver's master reloads and, per receiver queue ID, whether local delivery
+to the mailbox succeeded.
+Times are the logs' own (second resolution) as seconds since the epoch.
+The scenarios assert on this; it decides nothing itself.
+"""
+import datetime
+import json
+import re
+import sys
+
+LINE = re.compile(r'^(?P<stamp>\w{3} +\d+ \d\d:\d\d:\d\d) \S+ postfix/(?P<prog>[\w/-]+)\[(?P<pid>\d+)\]: (?P<text>.*)$')
+MESSAGE_ID = re.compile(r'^(?P<qid>[0-9A-Za-z]+): message-id=<(?P<mid>[^>]*)>')
+TLS = re.compile(r'^(?P<trust>\w+) TLS connection established to (?P<peer>[^:\s]+(?::\d+)?)')
+PKEY = re.compile(r'pkey[_ ]fingerprint=(?P<fp>[0-9A-Fa-f:]+)')
+DELIVERY = re.compile(r'^(?P<qid>[0-9A-Za-z]+): to=<[^>]*>, relay=(?P<relay>[^,]+), .*?(?:dsn=(?P<dsn>[0-9.]+), )?'
+                      r'status=(?P<status>\w+) \((?P<why>.*)\)$')
+QUEUED_AS = re.compile(r'queued as (?P<qid>[0-9A-Za-z]+)')
+RELOAD = re.compile(r'^reload -- ')
+
+
+def parse(path, year):
+    with open(path, encoding='utf-8', errors='replace') as f:
+        for raw in f:
+            match = LINE.match(raw.rstrip('\n'))
+            if not match:
+                continue
+            stamp = datetime.datetime.strptime('%d %s' % (year, ' '.join(match.group('stamp').split())), '%Y %b %d %H:%M:%S')
+            yield (stamp.replace(tzinfo=datetime.timezone.utc).timestamp(), match.group('prog'), match.group('pid'),
+                   match.group('text'))
+
+
+def sender_side(path, prefix, year):
+    messages, attempts, session_key, session_tls = {}, {}, {}, {}
+    for when, prog, pid, text in parse(path, year):
+        if prog == 'cleanup':
+            found = MESSAGE_ID.match(text)
+            if found and found.group('mid').startswith(prefix):
+                messages[found.group('qid')] = found.group('mid')
+        elif prog == 'smtp':
+            key = PKEY.search(text)
+            if key:
+                session_key[pid] = key.group('fp').upper()
+                continue
+            tls = TLS.match(text)
+            if tls:
+                session_tls[pid] = tls.group('trust')
+                continue
+            found = DELIVERY.match(text)
+            if found and found.group('qid') in messages:
+                queued = QUEUED_AS.search(found.group('why'))
+                attempts.setdefault(found.group('qid'), []).append({
+                    'time': when, 'status': found.group('status'), 'relay': found.group('relay'),
+                    'dsn': found.group('dsn'), 'why': found.group('why'),
+                    'pkey': session_key.pop(pid, None), 'tls': session_tls.pop(pid, None),
+                    'remote_queue_id': queued.group('qid') if queued else None})
+    return [{'queue_id': qid, 'message_id': mid, 'attempts': attempts.get(qid, [])} for qid, mid in messages.items()]
+
+
+def receiver_side(path, year):
+    reloads, mailbox = [], {}
+    for when, prog, pid, text in parse(path, year):
+        if prog == 'master' and RELOAD.match(text):
+            reloads.append(when)
+        elif prog == 'local':
+            found = DELIVERY.match(text)
+            if found:
+                mailbox[found.group('qid')] = found.group('status') == 'sent' and 'delivered to mailbox' in found.group('why')
+    return reloads, mailbox
+
+
+def main(sender_log, receiver_log, prefix, year):
+    messages = sender_side(sender_log, prefix, int(year))
+    reloads, mailbox = receiver_side(receiver_log, int(year)) if receiver_log != '-' else ([], {})
+    for message in messages:
+        for attempt in message['attempts']:
+            attempt['in_mailbox'] = bool(mailbox.get(attempt['remote_queue_id']))
+    json.dump({'messages': messages, 'receiver_reloads': reloads}, sys.stdout, indent=1)
+
+
+if __name__ == '__main__':
+    if len(sys.argv) != 5:
+        raise SystemExit(__doc__)
+    main(*sys.argv[1:])
