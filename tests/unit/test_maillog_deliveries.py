@@ -23,12 +23,12 @@ Dec 02 08:00:01 mx postfix/smtp[20]: mx.a.test[10.0.0.2]:25: subject_CN=mx.a.tes
 Dec 02 08:00:01 mx postfix/smtp[21]: mx.a.test[10.0.0.2]:25: subject_CN=mx.a.test, issuer=mx.a.test, cert fingerprint=22, pkey fingerprint={new}
 Dec 02 08:00:01 mx postfix/smtp[21]: Verified TLS connection established to mx.a.test[10.0.0.2]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384
 Dec 02 08:00:01 mx postfix/smtp[20]: Untrusted TLS connection established to mx.a.test[10.0.0.2]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384
-Dec 02 08:00:02 mx postfix/smtp[21]: 3C4D: to=<lab@a.test>, relay=mx.a.test[10.0.0.2]:25, delay=1, delays=0/0/0/0, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as R2)
-Dec 02 08:00:02 mx postfix/smtp[20]: 1A2B: to=<lab@a.test>, relay=mx.a.test[10.0.0.2]:25, delay=1, delays=0/0/0/0, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as R1)
+Dec 02 08:00:02 mx postfix/smtp[21]: 3C4D: to=<lab@a.test>, relay=mx.a.test[10.0.0.2]:25, {delays}, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as R2)
+Dec 02 08:00:02 mx postfix/smtp[20]: 1A2B: to=<lab@a.test>, relay=mx.a.test[10.0.0.2]:25, {delays}, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as R1)
 Dec 02 08:00:03 mx postfix/cleanup[11]: 5E6F: message-id=<rot-7-3@b.test>
-Dec 02 08:00:04 mx postfix/smtp[20]: 5E6F: to=<lab@a.test>, relay=mx.a.test[10.0.0.2]:25, delay=1, delays=0/0/0/1, dsn=4.7.5, status=deferred (Server certificate not verified)
+Dec 02 08:00:04 mx postfix/smtp[20]: 5E6F: to=<lab@a.test>, relay=mx.a.test[10.0.0.2]:25, {delays}, dsn=4.7.5, status=deferred (Server certificate not verified)
 Dec 02 08:00:04 mx postfix/smtp[22]: 9F9F: to=<x@c.test>, relay=mx.c.test[10.0.0.3]:25, delay=1, dsn=2.0.0, status=sent (250 ok)
-'''.format(old=OLD, new=NEW)
+'''.format(old=OLD, new=NEW, delays='delay=1, delays=0/0/0/0')
 
 RECEIVER_LOG = '''\
 Dec 02 07:59:59 mx postfix/master[1]: reload -- version 3.7.11, configuration /etc/postfix
