@@ -1,10 +1,12 @@
 """Render a posture report (HTML) in headless Chromium and check what a reader sees.
 
-    python3 check-report.py REPORT.html [--expect DEST=CLASS ...] [--screenshot OUT.png]
+    python3 check-report.py REPORT.html [--expect DEST=CLASS ...] [--rest CLASS] [--screenshot OUT.png]
 
 Checks, on the DOM as Chromium built it (--dump-dom) and on a screenshot:
   - the summary table and the posture table are there, with the ten column headings;
-  - every --expect DEST=CLASS: each row of destination DEST has row class CLASS (ok, warn, bad);
+  - every --expect DEST=CLASS: every row of destination DEST (one per mail host and MX endpoint) has row class
+    CLASS (ok, warn, bad);
+  - --rest CLASS: every row of a destination not named by --expect has row class CLASS;
   - the screenshot shows the problem colours: red rows when a row is bad, amber when one is warn
     (pixels of the row background colours are counted in the decoded PNG).
 Prints what it found; exits 1 with the reason when a check fails, 2 when Chromium cannot run.
@@ -121,6 +123,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('report')
     parser.add_argument('--expect', action='append', default=[], metavar='DEST=CLASS')
+    parser.add_argument('--rest', choices=('ok', 'warn', 'bad'), help='the class every row not named by --expect must have')
     parser.add_argument('--screenshot', help='where to keep the screenshot (default: a temporary file)')
     args = parser.parse_args()
     url = 'file://' + os.path.abspath(args.report)
@@ -142,13 +145,24 @@ def main():
         print('check-report: chromium rendered %d summary rows and %d destination rows' % (len(summary or []), len(body)))
         for row in body:
             print('  %-5s %s' % (row['class'], ' | '.join(row['cells'][:5] + row['cells'][8:9])))
+        named = set()
         for want in args.expect:
             dest, dummy, cls = want.partition('=')
+            named.add(dest)
             classes = [r['class'] for r in body if len(r['cells']) > 1 and r['cells'][1] == dest]
             if not classes:
                 problems.append('%s: no row' % dest)
-            elif cls not in classes:
-                problems.append('%s: rows are %s, expected one %s' % (dest, classes, cls))
+            elif set(classes) != {cls}:
+                problems.append('%s: rows are %s, expected every one %s' % (dest, classes, cls))
+        if args.rest:
+            others = [r for r in body if len(r['cells']) < 2 or r['cells'][1] not in named]
+            if not others:
+                problems.append('--rest %s: no row besides the --expect destinations' % args.rest)
+            for row in others:
+                if row['class'] != args.rest:
+                    problems.append('%s (%s): row is %s, expected %s like every row not named by --expect'
+                                    % (row['cells'][1] if len(row['cells']) > 1 else '?', row['cells'][0] if row['cells'] else '?',
+                                       row['class'] or 'unclassed', args.rest))
         shot = args.screenshot or os.path.join(tmp, 'report.png')
         run_chromium(binary, ['--screenshot=' + shot, '--window-size=1600,%d' % (900 + 60 * len(body)), url],
                      os.path.join(tmp, 'profile'))
