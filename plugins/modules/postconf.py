@@ -92,7 +92,7 @@ options:
   if_known:
     description:
       - Names in O(parameters) to set only where this Postfix knows them (C(postconf -d)); where it does not, they
-        are not written and are listed in RV(skipped).
+        are not written and are listed in RV(skipped_parameters).
       - For parameters of later Postfix versions, such as C(tls_ffdhe_auto_groups) (Postfix 3.8 and later), in
         settings meant for several versions.
     type: list
@@ -144,7 +144,7 @@ changes:
   sample:
     - {kind: main.cf, name: smtp_tls_loglevel, before: "0", after: "1"}
     - {kind: master.cf -o, name: submission/inet/smtpd_tls_auth_only, before: null, after: "yes"}
-skipped:
+skipped_parameters:
   description: Names in O(if_known) that this Postfix does not know, so they were not written.
   returned: always
   type: list
@@ -206,7 +206,8 @@ def main():
     except MailTLSError as e:
         module.fail_json(msg=str(e))
 
-    result = dict(changed=changes.changed, changes=changes.changes, skipped=changes.skipped)
+    # not 'skipped': Ansible reads a true 'skipped' in a result as a skipped task and hides its diff
+    result = dict(changed=changes.changed, changes=changes.changes, skipped_parameters=changes.skipped)
     if module._diff:
         result['diff'] = changes.diff()
     if changes.changed and not module.check_mode:

@@ -143,7 +143,7 @@ judge:
   returned: always
   type: str
   sample: posttls-finger
-skipped:
+unchecked:
   description: Destinations not checked (level not in O(levels), or in O(exclude)).
   returned: always
   type: list
@@ -241,7 +241,8 @@ def main():
         with_facts(out['checks'], results)
     except MailTLSError as e:
         module.fail_json(msg=str(e))
-    module.exit_json(changed=False, judge='posttls-finger' if finger else 'mx_tls_info', skipped=skipped, **out)
+    # not 'skipped': Ansible reads a true 'skipped' in a result as a skipped task
+    module.exit_json(changed=False, judge='posttls-finger' if finger else 'mx_tls_info', unchecked=skipped, **out)
 
 
 if __name__ == '__main__':

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from ansible_collections.mailtls.postfix.plugins.filter.tls_pins import tls_pins
 from ansible_collections.mailtls.postfix.plugins.filter.tls_posture_report import tls_posture_report
 from ansible_collections.mailtls.postfix.plugins.filter.tls_profile import tls_profile
+from ansible_collections.mailtls.postfix.plugins.filter.tls_relay import tls_relay
 from ansible_collections.mailtls.postfix.plugins.filter.tls_tlsa_records import tls_tlsa_records
 from ansible_collections.mailtls.postfix.plugins.module_utils._chainfile import check_chain
 from ansible_collections.mailtls.postfix.plugins.module_utils._dns import parse_nameserver
@@ -31,6 +32,10 @@ PIN_SHA1 = ':'.join(['AB'] * 20)
 
 def entry(**kw):
     return lambda: validate_entry(dict(kw), 'sha256', 'postfix_tls_policies[0]')
+
+
+def relay(**kw):
+    return lambda: tls_relay(dict(kw))
 
 
 def duplicates():
@@ -177,6 +182,29 @@ CASES = [
      "tls_profile: profile 'strict' is not one of intermediate, modern"),
     ('report (tls_posture_report)', 'unknown format', lambda: tls_posture_report({}, 'pdf'),
      "report: format must be markdown, html or data, got 'pdf'"),
+    ('relay host', 'SASL username without a password', relay(host='smtp.example.com', sasl_username='satellite'),
+     "postfix_tls_relayhost (smtp.example.com): sasl_username 'satellite' is given without sasl_password"),
+    ('relay host', 'SASL password without a username', relay(host='smtp.example.com', sasl_password='secret'),
+     'sasl_password is given without sasl_username'),
+    ('relay host', 'password with a line break (a second map line smuggled in)',
+     relay(host='smtp.example.com', sasl_username='u', sasl_password='secret\n[evil.example]:587 u:p'),
+     'sasl_password contains a line break or NUL; a map line cannot hold it'),
+    ('relay host', 'password with trailing white space', relay(host='smtp.example.com', sasl_username='u', sasl_password='secret '),
+     'sasl_password starts or ends with white space, which Postfix strips from a map value'),
+    ('relay host', 'colon in the SASL username', relay(host='smtp.example.com', sasl_username='a:b', sasl_password='secret'),
+     "sasl_username 'a:b' contains a colon; Postfix splits username:password at the first colon"),
+    ('relay host', 'level may (credentials could go to an impostor)',
+     relay(host='smtp.example.com', level='may', sasl_username='u', sasl_password='secret'),
+     "level 'may' does not authenticate the relay, so credentials and mail could go to an impostor"),
+    ('relay host', 'level encrypt', relay(host='smtp.example.com', level='encrypt'), "level 'encrypt' does not authenticate the relay"),
+    ('relay host', 'host written with brackets and port', relay(host='[smtp.example.com]:587'),
+     "host must be a host name or address, without brackets or port (got '[smtp.example.com]:587')"),
+    ('relay host', 'MX lookup for an IP address', relay(host='192.0.2.25', mx=True),
+     'an IP address cannot take an MX lookup; set mx to false'),
+    ('relay host', 'fingerprint level without pins', relay(host='smtp.example.com', level='fingerprint'),
+     'level fingerprint needs at least one fingerprint'),
+    ('relay host', 'port that is no service', relay(host='smtp.example.com', port='smtps-typo'), 'smtps-typo'),
+    ('relay host', 'unknown option', relay(host='smtp.example.com', password='x'), 'unknown option(s) password'),
 ]
 
 # The role's rows: (bad input, error, the Molecule scenario and the case that proves it)

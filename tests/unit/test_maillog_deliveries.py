@@ -78,3 +78,19 @@ def test_without_a_receiver_log(tmp_path):
     result = run(tmp_path, receiver=False)
     assert result['receiver_reloads'] == []
     assert all(not a['in_mailbox'] for m in result['messages'] for a in m['attempts'])
+
+
+SERVICE_LOG = '''\
+Dec 02 09:00:00 sat postfix/cleanup[11]: 7A7A: message-id=<rot-7-9@sat.test>
+Dec 02 09:00:01 sat postfix/relay-smtps/smtp[23]: Verified TLS connection established to relay.test[10.0.0.9]:465: TLSv1.3 with cipher X
+Dec 02 09:00:01 sat postfix/relay-smtps/smtp[23]: 7A7A: to=<lab@relay.test>, relay=relay.test[10.0.0.9]:465, {delays}, dsn=2.0.0, status=sent (250 ok)
+'''.format(delays='delay=1, delays=0/0/0/0')
+
+
+def test_a_service_with_its_own_syslog_name_is_read_as_its_program(tmp_path):
+    # master.cf -o syslog_name=postfix/relay-smtps: Postfix logs postfix/relay-smtps/smtp[PID]
+    log = tmp_path / 'sat.log'
+    log.write_text(SERVICE_LOG)
+    out = subprocess.run([sys.executable, SCRIPT, str(log), '-', 'rot-7-', '2026'], stdout=subprocess.PIPE, check=True)
+    attempts = json.loads(out.stdout)['messages'][0]['attempts']
+    assert [(a['tls'], a['status'], a['relay']) for a in attempts] == [('Verified', 'sent', 'relay.test[10.0.0.9]:465')]

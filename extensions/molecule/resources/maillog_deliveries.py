@@ -43,7 +43,8 @@ def parse(path, year):
             if not match:
                 continue
             stamp = datetime.datetime.strptime('%d %s' % (year, ' '.join(match.group('stamp').split())), '%Y %b %d %H:%M:%S')
-            yield (stamp.replace(tzinfo=datetime.timezone.utc).timestamp(), match.group('prog'), match.group('pid'),
+            # a master.cf service with its own syslog_name logs as postfix/SERVICE/PROGRAM: keep the program
+            yield (stamp.replace(tzinfo=datetime.timezone.utc).timestamp(), match.group('prog').rsplit('/', 1)[-1], match.group('pid'),
                    match.group('text'))
 
 

@@ -32,7 +32,7 @@ def test_check_entries_naming_one_destination_twice(tmp_path, pki, smtp_server):
     assert result.get('failed') is not True, result
     assert result['judge'] == 'mx_tls_info' and result['changed'] is False
     assert [c['status'] for c in result['checks']] == ['delivers', 'fails']
-    assert result['skipped'] == [dest]
+    assert result['unchecked'] == [dest]
     assert [f['status'] for f in result['failing']] == ['fails']
 
 
