@@ -1,0 +1,384 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailtls.postfix contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fleet's own servers as a remote sender or a user's mail client meets them. Private to mailtls.postfix.
+
+For one port of one server (SMTP 25, 587, 465; IMAP 143, 993; POP3 110, 995) it reads:
+  - what a client can do before TLS: AUTH offered or taken on SMTP, MAIL taken on
+    submission, plaintext LOGIN (LOGINDISABLED) on IMAP, USER on POP3; whether 465,
+    993 and 995 speak TLS from the first byte;
+  - the TLS versions the server accepts (one handshake per version, the client
+    limited to that version) and the weakest kind of TLS 1.2 suite it accepts
+    (one handshake per kind, the client offering only suites of that kind);
+  - whether the session it chooses has forward secrecy, and the certificate
+    (chain verified against the CA bundle, names, days to expiry).
+Each finding carries a severity: bad (a password or mail can travel in clear, or
+the chain does not verify on a port users log in to), warn (what a public mail-TLS
+test marks: TLS 1.0/1.1, suites without forward secrecy, CBC, finite-field DHE),
+ok. Nothing here writes or sends mail; the one credential sent (to see whether AUTH
+is refused before TLS) is a made-up one.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import socket
+import ssl
+import time
+
+from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import certificate_facts, match_names
+
+# port -> (protocol, TLS mode, a port users log in to)
+PORTS = {
+    25: ('smtp', 'starttls', False),
+    587: ('smtp', 'starttls', True),
+    465: ('smtp', 'implicit', True),
+    143: ('imap', 'starttls', True),
+    993: ('imap', 'implicit', True),
+    110: ('pop3', 'starttls', True),
+    995: ('pop3', 'implicit', True),
+}
+VERSIONS = (('TLSv1', 'TLSv1'), ('TLSv1.1', 'TLSv1_1'), ('TLSv1.2', 'TLSv1_2'), ('TLSv1.3', 'TLSv1_3'))
+# kinds of TLS 1.2 suites, weakest first, as OpenSSL cipher strings that offer only that kind
+WEAK_KINDS = (
+    ('anonymous', 'aNULL:!eNULL:@SECLEVEL=0'),
+    ('no forward secrecy', 'kRSA:!aNULL:!eNULL:@SECLEVEL=0'),
+    ('CBC', 'kECDHE+AES:kDHE+AES:!AESGCM:!AESCCM:!aNULL:@SECLEVEL=0'),
+    ('finite-field DHE', 'kDHE+AESGCM:kDHE+CHACHA20:!aNULL:@SECLEVEL=0'),
+)
+SEVERITIES = ('ok', 'warn', 'bad')
+# a made-up credential: "\0mailtls-probe\0not-a-password"
+PROBE_AUTH = base64.b64encode(b'\0mailtls-probe\0not-a-password').decode('ascii')
+
+
+class PostureError(Exception):
+    """Why a step stopped; ``cause``: the TLS error behind it, if any."""
+
+    def __init__(self, message, cause=None):
+        super(PostureError, self).__init__(message)
+        self.cause = cause
+
+
+class _Lines:
+    """Line-oriented reads with a deadline per step (a server that trickles cannot hold the probe)."""
+
+    def __init__(self, sock, timeout):
+        self.sock, self.timeout, self.buf = sock, timeout, b''
+
+    def line(self, step):
+        deadline = time.monotonic() + self.timeout
+        while b'\n' not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise PostureError('%s: no answer within %ss' % (step, self.timeout))
+            self.sock.settimeout(left)
+            try:
+                data = self.sock.recv(4096)
+            except socket.timeout:
+                raise PostureError('%s: no answer within %ss' % (step, self.timeout))
+            except (OSError, ssl.SSLError) as e:
+                raise PostureError('%s: %s' % (step, e))
+            if not data:
+                raise PostureError('%s: connection closed' % step)
+            self.buf += data
+        text, self.buf = self.buf.split(b'\n', 1)
+        return text.rstrip(b'\r').decode('utf-8', 'replace')
+
+    def send(self, text, step):
+        try:
+            self.sock.sendall(text.encode('ascii') + b'\r\n')
+        except (OSError, ssl.SSLError) as e:
+            raise PostureError('%s: %s' % (step, e))
+
+    def smtp_reply(self, step):
+        lines = []
+        while True:
+            line = self.line(step)
+            lines.append(line)
+            if len(line) < 4 or line[3] != '-':
+                break
+        try:
+            return int(lines[-1][:3]), [x[4:] for x in lines]
+        except ValueError:
+            raise PostureError('%s: not an SMTP reply: %r' % (step, lines[-1][:80]))
+
+
+def _connect(address, port, timeout):
+    try:
+        return socket.create_connection((address, port), timeout=timeout)
+    except (OSError, socket.timeout) as e:
+        raise PostureError('connect to %s:%d: %s' % (address, port, e))
+
+
+def _plain_session(protocol, conv, exposure, submission):
+    """Talk until just before STARTTLS; fill ``exposure``; return whether STARTTLS is offered."""
+    if protocol == 'smtp':
+        code, dummy = conv.smtp_reply('banner')
+        if code != 220:
+            raise PostureError('banner: %d' % code)
+        conv.send('EHLO mailtls-probe.invalid', 'EHLO')
+        code, lines = conv.smtp_reply('EHLO')
+        features = dict((l.split()[0].upper(), l) for l in lines[1:] if l.split())
+        exposure['auth_offered_before_tls'] = 'AUTH' in features
+        if submission:
+            conv.send('AUTH PLAIN ' + PROBE_AUTH, 'AUTH before STARTTLS')
+            code, lines = conv.smtp_reply('AUTH before STARTTLS')
+            exposure['auth_before_tls'] = '%d %s' % (code, lines[-1])
+            exposure['auth_refused_before_tls'] = code in (503, 530, 538)
+            conv.send('MAIL FROM:<>', 'MAIL before STARTTLS')
+            code, lines = conv.smtp_reply('MAIL before STARTTLS')
+            exposure['mail_before_tls'] = '%d %s' % (code, lines[-1])
+            exposure['mail_refused_before_tls'] = code == 530
+            if code == 250:
+                conv.send('RSET', 'RSET')
+                conv.smtp_reply('RSET')
+        return 'STARTTLS' in features
+    if protocol == 'imap':
+        greeting = conv.line('greeting')
+        conv.send('a1 CAPABILITY', 'CAPABILITY')
+        caps = greeting
+        while True:
+            line = conv.line('CAPABILITY')
+            if line.startswith('a1 '):
+                break
+            caps += ' ' + line
+        words = set(caps.upper().replace('[', ' ').replace(']', ' ').split())
+        exposure['login_disabled_before_tls'] = 'LOGINDISABLED' in words
+        return 'STARTTLS' in words
+    # pop3
+    conv.line('greeting')
+    conv.send('CAPA', 'CAPA')
+    caps = []
+    if conv.line('CAPA').startswith('+OK'):
+        while True:
+            line = conv.line('CAPA')
+            if line == '.':
+                break
+            caps.append(line.split()[0].upper() if line.split() else '')
+    conv.send('USER mailtls-probe', 'USER before STLS')
+    answer = conv.line('USER before STLS')
+    exposure['user_before_tls'] = answer
+    exposure['user_refused_before_tls'] = answer.startswith('-ERR')
+    return 'STLS' in caps
+
+
+def _starttls(protocol, conv):
+    if protocol == 'smtp':
+        conv.send('STARTTLS', 'STARTTLS')
+        code, dummy = conv.smtp_reply('STARTTLS')
+        ok = code == 220
+    elif protocol == 'imap':
+        conv.send('a2 STARTTLS', 'STARTTLS')
+        while True:
+            line = conv.line('STARTTLS')
+            if line.startswith('a2 '):
+                break
+        ok = line.upper().startswith('A2 OK')
+    else:
+        conv.send('STLS', 'STLS')
+        ok = conv.line('STLS').startswith('+OK')
+    if not ok:
+        raise PostureError('STARTTLS refused')
+
+
+def _context(version=None, ciphers=None):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if version is not None:
+        ctx.minimum_version = ctx.maximum_version = getattr(ssl.TLSVersion, version)
+    if ciphers is not None:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        ctx.set_ciphers(ciphers or ('ALL:@SECLEVEL=0' if version in ('TLSv1', 'TLSv1_1') else 'ALL'))
+    except ssl.SSLError:
+        return None  # this OpenSSL has no such suites: nothing of that kind can be offered
+    return ctx
+
+
+def handshake(address, port, protocol, mode, timeout, ctx, servername=None):
+    """One TLS session (after STARTTLS where the mode says so); returns the SSLSocket, or raises PostureError."""
+    sock = _connect(address, port, timeout)
+    try:
+        if mode == 'starttls':
+            conv = _Lines(sock, timeout)
+            _to_starttls(protocol, conv)
+            _starttls(protocol, conv)
+        sock.settimeout(timeout)
+        return ctx.wrap_socket(sock, server_hostname=servername)
+    except (ssl.SSLError, OSError, socket.timeout) as e:
+        sock.close()
+        raise PostureError('TLS handshake: %s' % (getattr(e, 'verify_message', None) or getattr(e, 'reason', None) or e), e)
+    except PostureError:
+        sock.close()
+        raise
+
+
+def _to_starttls(protocol, conv):
+    """Read the greeting (and on SMTP say EHLO), so that STARTTLS comes next."""
+    if protocol == 'smtp':
+        conv.smtp_reply('banner')
+        conv.send('EHLO mailtls-probe.invalid', 'EHLO')
+        conv.smtp_reply('EHLO')
+    else:
+        conv.line('greeting')
+
+
+def _accepts(address, port, protocol, mode, timeout, ctx):
+    if ctx is None:
+        return None
+    try:
+        tls = handshake(address, port, protocol, mode, timeout, ctx)
+    except PostureError:
+        return None
+    try:
+        return tls.version(), tls.cipher()[0]
+    finally:
+        tls.close()
+
+
+def forward_secret(version, cipher):
+    return version == 'TLSv1.3' or cipher.startswith(('ECDHE-', 'DHE-'))
+
+
+def inspect(address, port, protocol=None, mode=None, timeout=10, ca_file=None, hostname=None, now=None, users=None):
+    """Everything this module reads of one port. ``ca_file``: the CA bundle (default: the system's); ``hostname``:
+    the name the certificate must cover; ``users``: whether users log in there (default: by the port)."""
+    default = PORTS.get(port, ('smtp', 'starttls', False))
+    protocol, mode = protocol or default[0], mode or default[1]
+    users = default[2] if users is None else users
+    result = {'address': address, 'port': port, 'protocol': protocol, 'tls_mode': mode, 'users_log_in': users,
+              'reachable': False, 'error': None, 'exposure': {}, 'versions': [], 'weakest': None, 'session': None,
+              'certificate': None, 'findings': []}
+    try:
+        sock = _connect(address, port, timeout)
+    except PostureError as e:
+        result['error'] = str(e)
+        return result
+    result['reachable'] = True
+    exposure = result['exposure']
+    try:
+        if mode == 'starttls':
+            conv = _Lines(sock, timeout)
+            exposure['starttls_offered'] = _plain_session(protocol, conv, exposure, users)
+        else:
+            sock.settimeout(timeout)
+            try:
+                ctx = _context()
+                tls = ctx.wrap_socket(sock, server_hostname=hostname)
+                exposure['tls_at_once'] = True
+                tls.close()
+            except (ssl.SSLError, OSError) as e:
+                exposure['tls_at_once'] = False
+                result['error'] = 'no TLS at once: %s' % (getattr(e, 'reason', None) or e)
+    except PostureError as e:
+        result['error'] = str(e)
+    finally:
+        sock.close()
+    if result['error'] or exposure.get('starttls_offered') is False:
+        result['findings'] = findings(result)
+        return result
+    try:
+        tls = handshake(address, port, protocol, mode, timeout, _context(), hostname)
+    except PostureError as e:
+        result['error'] = str(e)
+        result['findings'] = findings(result)
+        return result
+    try:
+        version, cipher = tls.version(), tls.cipher()[0]
+        der = tls.getpeercert(binary_form=True)
+    finally:
+        tls.close()
+    result['session'] = {'version': version, 'cipher': cipher, 'forward_secrecy': forward_secret(version, cipher)}
+    facts = certificate_facts(der, now=now)
+    verified, verify_error = verify_chain(address, port, protocol, mode, timeout, ca_file)
+    result['certificate'] = {'names': facts['certificate']['san'], 'not_after': facts['certificate']['not_after'],
+                             'days_remaining': facts['certificate']['days_remaining'],
+                             'key': '%s %s' % (facts['certificate']['key_type'], facts['certificate']['key_bits']),
+                             'chain_verified': verified, 'verify_error': verify_error,
+                             'name_matches': match_names(facts['match_names'], [hostname]) if hostname else None}
+    for name, version_attr in VERSIONS:
+        if _accepts(address, port, protocol, mode, timeout, _context(version_attr)):
+            result['versions'].append(name)
+    for kind, ciphers in WEAK_KINDS:
+        accepted = _accepts(address, port, protocol, mode, timeout, _context(ciphers=ciphers))
+        if accepted:
+            result['weakest'] = {'kind': kind, 'cipher': accepted[1]}
+            break
+    result['findings'] = findings(result)
+    return result
+
+
+def verify_chain(address, port, protocol, mode, timeout, ca_file=None):
+    """(True, None) or (False, OpenSSL's reason): OpenSSL's own verification of the served chain, names aside."""
+    ctx = ssl.create_default_context(cafile=ca_file)
+    ctx.check_hostname = False
+    try:
+        handshake(address, port, protocol, mode, timeout, ctx).close()
+    except PostureError as e:
+        cause = e.cause
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return False, cause.verify_message
+        return None, str(e)
+    return True, None
+
+
+def findings(result):
+    """(severity, text) for one port's facts."""
+    out = []
+    port, users, exposure = result['port'], result['users_log_in'], result['exposure']
+    label = '%s:%d' % (result['address'], port)
+    if not result['reachable']:
+        return [('warn', '%s: not reachable (%s)' % (label, result['error']))]
+    if result['protocol'] == 'smtp' and result['tls_mode'] == 'starttls':
+        if exposure.get('auth_offered_before_tls'):
+            out.append(('bad', '%s offers AUTH before STARTTLS: a password can travel in clear' % label))
+        if users and exposure.get('auth_refused_before_tls') is False:
+            out.append(('bad', '%s takes AUTH before STARTTLS (%s)' % (label, exposure.get('auth_before_tls'))))
+        if users and exposure.get('mail_refused_before_tls') is False:
+            out.append(('bad', '%s takes MAIL before STARTTLS (%s): submission without TLS' % (label, exposure.get('mail_before_tls'))))
+    if result['protocol'] == 'imap' and result['tls_mode'] == 'starttls' and exposure.get('login_disabled_before_tls') is False:
+        out.append(('bad', '%s allows LOGIN before STARTTLS (no LOGINDISABLED)' % label))
+    if result['protocol'] == 'pop3' and result['tls_mode'] == 'starttls' and exposure.get('user_refused_before_tls') is False:
+        out.append(('bad', '%s takes USER before STLS (%s)' % (label, exposure.get('user_before_tls'))))
+    if exposure.get('starttls_offered') is False:
+        out.append(('bad' if users else 'warn', '%s offers no STARTTLS' % label))
+    if exposure.get('tls_at_once') is False:
+        out.append(('bad', '%s does not speak TLS at once (%s)' % (label, result['error'])))
+    if result['error'] and exposure.get('tls_at_once') is not False and exposure.get('starttls_offered') is not False:
+        out.append(('bad', '%s: %s' % (label, result['error'])))
+    old = [v for v in result['versions'] if v in ('TLSv1', 'TLSv1.1')]
+    if old:
+        out.append(('bad' if users else 'warn', '%s accepts %s' % (label, ', '.join(old))))
+    if result['weakest']:
+        severity = 'bad' if result['weakest']['kind'] == 'anonymous' and users else 'warn'
+        out.append((severity, '%s accepts %s suites (%s)' % (label, result['weakest']['kind'], result['weakest']['cipher'])))
+    session = result['session']
+    if session and not session['forward_secrecy']:
+        out.append(('warn', '%s chose a suite without forward secrecy (%s)' % (label, session['cipher'])))
+    cert = result['certificate']
+    if cert:
+        if cert['chain_verified'] is False:
+            out.append(('bad' if users else 'warn', '%s: the chain does not verify (%s)' % (label, cert['verify_error'])))
+        if cert['name_matches'] is False:
+            out.append(('bad' if users else 'warn', '%s: the certificate does not name the host' % label))
+        days = cert['days_remaining']
+        if days is not None and days < 0:
+            out.append(('bad', '%s: the certificate expired %d days ago' % (label, -days)))
+        elif days is not None and days < 21:
+            out.append(('warn', '%s: the certificate expires in %d days' % (label, days)))
+    if not out:
+        out.append(('ok', '%s: %s, %s' % (label, ', '.join(result['versions']) or 'TLS',
+                                          session['cipher'] if session else '')))
+    return out
+
+
+def worst(findings_list):
+    """The worst severity among (severity, text) pairs; 'ok' for none."""
+    return max((f[0] for f in findings_list), key=SEVERITIES.index, default='ok')
+
+
+__all__ = ['PORTS', 'PostureError', 'SEVERITIES', 'VERSIONS', 'WEAK_KINDS', 'findings', 'forward_secret', 'handshake',
+           'inspect', 'worst']

@@ -1,0 +1,136 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mailtls.postfix contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: tls_server_posture
+short_description: What a remote sender or a user's mail client meets at a mail server's ports
+version_added: 0.2.0
+description:
+  - Connects to each port of O(address) as a client would (SMTP 25, 587, 465; IMAP 143, 993; POP3 110, 995) and
+    reports what can happen before TLS (AUTH offered or taken, MAIL taken on submission, LOGIN without
+    LOGINDISABLED on IMAP, USER on POP3, no TLS at once on 465, 993, 995), the TLS versions accepted (one handshake
+    per version), the weakest kind of TLS 1.2 suite accepted (anonymous, no forward secrecy, CBC, finite-field DHE;
+    one handshake per kind), whether the session the server chooses has forward secrecy, and its certificate
+    (OpenSSL's own verification of the chain against O(ca_file), the names, the days to expiry).
+  - Each finding has a severity, C(bad) (a password or mail can travel in clear, TLS older than 1.2 or an
+    unverifiable chain where users log in), C(warn) (what public mail-TLS tests mark on port 25) or C(ok).
+  - Read-only; the only credential sent (to see that AUTH is refused before STARTTLS) is a made-up one.
+author:
+  - mailtls.postfix developers (@mailtls)
+extends_documentation_fragment:
+  - mailtls.postfix.attributes
+  - mailtls.postfix.attributes.read_only
+options:
+  address:
+    description: The server's address or host name to connect to.
+    type: str
+    required: true
+  hostname:
+    description: The name the certificate must cover; default O(address).
+    type: str
+  ports:
+    description: The ports to inspect; the protocol and TLS mode follow from the port.
+    type: list
+    elements: int
+    default: [25, 587, 465]
+  ca_file:
+    description: CA certificates that verify the chain; default the system bundle.
+    type: path
+  timeout:
+    description: Seconds per network step.
+    type: int
+    default: 10
+"""
+
+EXAMPLES = r"""
+- name: What a sender and a mail client meet at mx1
+  mailtls.postfix.tls_server_posture:
+    address: mx1.example.org
+    ports: [25, 587, 465, 143, 993]
+  delegate_to: localhost
+  register: posture
+
+- name: Fail on what would let a password travel in clear
+  ansible.builtin.assert:
+    that: posture.worst != 'bad'
+    fail_msg: "{{ posture.findings | selectattr('severity', 'eq', 'bad') | map(attribute='text') | list }}"
+"""
+
+RETURN = r"""
+ports:
+  description: Per port, what was seen.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    port: {description: The port., type: int, sample: 587}
+    protocol: {description: 'smtp, imap or pop3.', type: str, sample: smtp}
+    tls_mode: {description: 'starttls or implicit.', type: str, sample: starttls}
+    reachable: {description: Whether a connection was made., type: bool, sample: true}
+    exposure:
+      description: What a client can do before TLS (keys depend on the protocol).
+      type: dict
+      sample: {starttls_offered: true, auth_offered_before_tls: false, auth_refused_before_tls: true,
+               mail_refused_before_tls: true}
+    versions: {description: TLS versions accepted., type: list, elements: str, sample: [TLSv1.2, TLSv1.3]}
+    weakest:
+      description: The weakest kind of TLS 1.2 suite accepted, and one such suite, or null.
+      type: dict
+      sample: {kind: CBC, cipher: ECDHE-RSA-AES128-SHA}
+    session:
+      description: The session the server chooses for a default client.
+      type: dict
+      sample: {version: TLSv1.3, cipher: TLS_AES_256_GCM_SHA384, forward_secrecy: true}
+    certificate:
+      description: Names, expiry, key and OpenSSL's verdict on the chain.
+      type: dict
+      sample: {names: [mx1.example.org], days_remaining: 80, chain_verified: true, name_matches: true, key: ECDSA 256}
+findings:
+  description: Every finding with its port and severity (bad, warn, ok).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{port: 25, severity: warn, text: "192.0.2.1:25 accepts TLSv1, TLSv1.1"}]
+worst:
+  description: The worst severity found.
+  returned: always
+  type: str
+  sample: ok
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mailtls.postfix.plugins.module_utils._posture import inspect, worst
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            address=dict(type='str', required=True),
+            hostname=dict(type='str'),
+            ports=dict(type='list', elements='int', default=[25, 587, 465]),
+            ca_file=dict(type='path'),
+            timeout=dict(type='int', default=10),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    bad = [port for port in p['ports'] if not 0 < port < 65536]
+    if bad:
+        module.fail_json(msg='ports: %s not a port number from 1 to 65535' % ', '.join(str(port) for port in bad))
+    results, findings = [], []
+    for port in p['ports']:
+        result = inspect(p['address'], port, timeout=p['timeout'], ca_file=p['ca_file'], hostname=p['hostname'] or p['address'])
+        findings.extend({'port': port, 'severity': severity, 'text': text} for severity, text in result.pop('findings'))
+        results.append(result)
+    module.exit_json(changed=False, ports=results, findings=findings, worst=worst([(f['severity'], f['text']) for f in findings]))
+
+
+if __name__ == '__main__':
+    main()
