@@ -145,6 +145,8 @@ def build(hosts, warn_days=21, generated=None):
         'expiring': len([r for r in rows if r['days_remaining'] is not None and r['days_remaining'] < warn_days]),
         'problems': len([r for r in rows if r['severity'] != 'ok']),
     }
+    own = own_rows(hosts)
+    summary['own'] = dict((sev, len([r for r in own if r['severity'] == sev])) for sev in SEVERITY_ORDER)
     problems = [r for r in rows if r['severity'] != 'ok']
     problems.sort(key=lambda r: (SEVERITY_ORDER.index(r['severity']), r['host'], r['destination']))
     tlsa = {}
@@ -155,12 +157,41 @@ def build(hosts, warn_days=21, generated=None):
         if records:
             tlsa[host] = records
     return {'generated': generated, 'warn_days': warn_days, 'summary': summary, 'problems': problems, 'rows': rows,
-            'tlsa': tlsa}
+            'tlsa': tlsa, 'own': own}
+
+
+def own_rows(hosts):
+    """One row per host x own port, from each host's tls_server_posture result (``posture``; None: not read)."""
+    rows = []
+    for host in sorted(hosts):
+        posture = hosts[host].get('posture')
+        if not posture:
+            continue
+        if not isinstance(posture, dict) or not isinstance(posture.get('ports'), list):
+            raise MailTLSError('report: posture of %s must be a tls_server_posture result (a dict with a ports list)' % host)
+        for port in posture['ports']:
+            found = [f for f in posture.get('findings') or [] if f.get('port') == port.get('port')]
+            severity = max((f.get('severity', 'ok') for f in found), key=('ok', 'warn', 'bad').index, default='ok')
+            session, cert, weakest = port.get('session') or {}, port.get('certificate') or {}, port.get('weakest') or {}
+            rows.append({
+                'host': host, 'port': port.get('port'), 'protocol': '%s (%s)' % (port.get('protocol'), port.get('tls_mode')),
+                'versions': ' '.join(port.get('versions') or []) or None, 'weakest': weakest.get('kind') or 'none weak',
+                'forward_secrecy': {True: 'yes', False: 'no'}.get(session.get('forward_secrecy')),
+                'chain': {True: 'verifies', False: 'does not verify'}.get(cert.get('chain_verified')),
+                'days_remaining': cert.get('days_remaining'), 'severity': severity,
+                'note': '; '.join(f.get('text', '') for f in found if f.get('severity') != 'ok') or 'nothing to report'})
+    return rows
 
 
 COLUMNS = (('host', 'Mail host'), ('destination', 'Destination'), ('level', 'Level'), ('delivery', 'Delivers'),
            ('endpoint', 'MX endpoint'), ('tls_version', 'TLS'), ('key', 'Key'), ('days_remaining', 'Days left'),
            ('trust', 'Trust'), ('note', 'Note'))
+
+
+OWN_COLUMNS = (('host', 'Mail host'), ('port', 'Port'), ('protocol', 'Protocol'), ('versions', 'TLS versions'),
+               ('weakest', 'Weakest suites'), ('forward_secrecy', 'Forward secrecy'), ('chain', 'Chain'),
+               ('days_remaining', 'Days left'), ('note', 'Finding'))
+OWN_TITLE = "The fleet's own servers, as senders and mail clients meet them"
 
 
 def _cell(row, name):
@@ -190,7 +221,8 @@ def _summary_lines(report):
         ('Levels', ', '.join('%s %d' % (k, v) for k, v in sorted(s['levels'].items())) or '-'),
         ('Certificates expiring within %d days' % report['warn_days'], s['expiring']),
         ('Problems', s['problems']),
-    ]
+    ] + ([('Own ports: bad / warn / ok', ' / '.join(str(s['own'][v]) for v in ('bad', 'warn', 'ok')))]
+         if sum(s.get('own', {}).values()) else [])
 
 
 def render_markdown(report):
@@ -218,6 +250,15 @@ def render_markdown(report):
     out += ['', 'Trust is what the certificate proves without pins: verified (chain verifies, names match), '
             'trusted (chain verifies, names do not match), untrusted (TLS, chain does not verify), none (no TLS). '
             'Delivers is whether Postfix would deliver under the deployed level now.', '']
+    if report.get('own'):
+        out += ['## %s' % OWN_TITLE, '', '| %s |' % ' | '.join(title for dummy, title in OWN_COLUMNS),
+                '|%s|' % '|'.join('---' for dummy in OWN_COLUMNS)]
+        for r in report['own']:
+            cells = [_md(_cell(r, name)) for name, dummy in OWN_COLUMNS]
+            if r['severity'] != 'ok':
+                cells[-1] = '**%s** %s' % (r['severity'].upper(), cells[-1])
+            out.append('| %s |' % ' | '.join(cells))
+        out.append('')
     if report.get('tlsa'):
         out += ['## DANE TLSA records of the fleet\'s own MX hosts', '',
                 'To publish in the DNSSEC-signed zones of the MX names (current and next keys):', '', '```']
@@ -263,16 +304,19 @@ def render_html(report):
            '<h1>Mail TLS posture</h1>']
     if report.get('generated'):
         out.append('<p>Generated %s.</p>' % _h(report['generated']))
-    verdict = 'bad' if s['delivery']['fails'] else ('warn' if s['problems'] else 'ok')
+    own = s.get('own') or {}
+    verdict = 'bad' if s['delivery']['fails'] or own.get('bad') else ('warn' if s['problems'] or own.get('warn') else 'ok')
     out.append('<p id="verdict"><span class="badge %s">%s</span></p>' % (
-        verdict, {'bad': 'some destinations would not deliver', 'warn': 'problems to look at',
-                  'ok': 'no problems'}[verdict]))
+        verdict, {'bad': 'some destinations would not deliver' if s['delivery']['fails'] else 'an own port lets mail or a password travel in clear',
+                  'warn': 'problems to look at', 'ok': 'no problems'}[verdict]))
     lines = _summary_lines(report)
-    alarm = {'Would not deliver': 'bad', 'Problems': 'warn', 'Deliver, some MX fail (degraded)': 'warn'}
+    alarm = {'Would not deliver': 'bad', 'Problems': 'warn', 'Deliver, some MX fail (degraded)': 'warn',
+             'Own ports: bad / warn / ok': 'bad' if s.get('own', {}).get('bad') else 'warn'}
     out.append('<table class="summary" id="summary"><thead><tr>%s</tr></thead><tbody><tr>%s</tr></tbody></table>' % (
         ''.join('<th>%s</th>' % _h(k) for k, v in lines),
         ''.join('<td class="n%s">%s</td>' % (' ' + alarm.get(k, 'warn' if k.startswith('Certificates') else '')
                                              if v not in (0, '0') and (k in alarm or k.startswith('Certificates'))
+                                             and not (k.startswith('Own ports') and not s['own']['bad'] + s['own']['warn'])
                                              else '', _h(v)) for k, v in lines)))
     out.append('<h2>Problems</h2>')
     if report['problems']:
@@ -303,6 +347,18 @@ def render_html(report):
                'none (no TLS). Delivers is whether Postfix would deliver under the deployed level now. Rows in red '
                'would not take mail; amber needs a look (degraded, expiring within %d days, mail in clear, not '
                'judged).</p>' % report['warn_days'])
+    if report.get('own'):
+        out.append('<h2>%s</h2>' % _h(OWN_TITLE))
+        out.append('<table id="own"><thead><tr>%s</tr></thead><tbody>' % ''.join(
+            '<th>%s</th>' % _h(title) for dummy, title in OWN_COLUMNS))
+        for r in report['own']:
+            out.append('<tr class="%s">%s</tr>' % (r['severity'], ''.join(
+                '<td class="%s">%s</td>' % (name, _h(_cell(r, name))) for name, dummy in OWN_COLUMNS)))
+        out.append('</tbody></table>')
+        out.append('<p class="legend">Red: a password or mail can travel in clear, or where users log in TLS below 1.2, '
+                   'anonymous suites or a chain that does not verify. Amber: what public mail-TLS tests mark on port 25 '
+                   '(TLS 1.0/1.1, CBC, suites without forward secrecy, finite-field DHE), a certificate that expires soon, '
+                   'a port that could not be reached.</p>')
     if report.get('tlsa'):
         out.append("<h2>DANE TLSA records of the fleet's own MX hosts</h2>")
         out.append('<p>To publish in the DNSSEC-signed zones of the MX names (current and next keys):</p>')
@@ -322,4 +378,4 @@ def render(report, fmt):
     raise MailTLSError("report: format must be markdown, html or data, got %r" % (fmt,))
 
 
-__all__ = ['build', 'endpoint_facts', 'pki_trust', 'render', 'render_html', 'render_markdown', 'with_facts']
+__all__ = ['OWN_COLUMNS', 'build', 'endpoint_facts', 'own_rows', 'pki_trust', 'render', 'render_html', 'render_markdown', 'with_facts']

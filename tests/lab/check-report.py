@@ -1,13 +1,14 @@
 """Render a posture report (HTML) in headless Chromium and check what a reader sees.
 
-    python3 check-report.py REPORT.html [--expect DEST=CLASS ...] [--rest CLASS] [--screenshot OUT.png]
+    python3 check-report.py REPORT.html [--expect DEST=CLASS ...] [--rest CLASS] [--own HOST:PORT=CLASS ...] [--screenshot OUT.png]
 
 Checks, on the DOM as Chromium built it (--dump-dom) and on a screenshot:
   - the summary table and the posture table are there, with the ten column headings;
   - every --expect DEST=CLASS: every row of destination DEST (one per mail host and MX endpoint) has row class
     CLASS (ok, warn, bad);
   - --rest CLASS: every row of a destination not named by --expect has row class CLASS;
-  - the screenshot shows the problem colours: red rows when a row is bad, amber when one is warn
+  - every --own HOST:PORT=CLASS: the fleet's own servers table (table#own) has one row for HOST's PORT, of class CLASS;
+  - the screenshot shows the problem colours: red rows when a row (of either table) is bad, amber when one is warn
     (pixels of the row background colours are counted in the decoded PNG).
 Prints what it found; exits 1 with the reason when a check fails, 2 when Chromium cannot run.
 """
@@ -123,6 +124,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('report')
     parser.add_argument('--expect', action='append', default=[], metavar='DEST=CLASS')
+    parser.add_argument('--own', action='append', default=[], metavar='HOST:PORT=CLASS',
+                        help="the class of the row of HOST's own PORT in the fleet's own servers table")
     parser.add_argument('--rest', choices=('ok', 'warn', 'bad'), help='the class every row not named by --expect must have')
     parser.add_argument('--screenshot', help='where to keep the screenshot (default: a temporary file)')
     args = parser.parse_args()
@@ -170,9 +173,17 @@ def main():
         counts = dict((name, sum(row.count(rgb) for row in pixels)) for name, rgb in COLOURS.items())
         print('check-report: screenshot %dx%d, pixels of the red rows %d, of the amber rows %d'
               % (width, height, counts['bad'], counts['warn']))
+        own = (tables.tables.get('own') or [{}])[1:]
+        for row in own:
+            print('  own %-5s %s' % (row['class'], ' | '.join(row['cells'][:2] + row['cells'][-1:])))
+        for want in args.own:
+            where, dummy, cls = want.partition('=')
+            classes = [r['class'] for r in own if ':'.join(r['cells'][:2]) == where]
+            if classes != [cls]:
+                problems.append('own port %s: rows are %s, expected one %s' % (where, classes, cls))
         for name in ('bad', 'warn'):
             rendered = counts[name] > 500
-            present = any(r['class'] == name for r in body)
+            present = any(r['class'] == name for r in body + own)
             if present != rendered:
                 problems.append('%s rows %s in the table but their colour %s in the screenshot (%d pixels)'
                                 % (name, 'are' if present else 'are not', 'is not' if present else 'is', counts[name]))

@@ -161,3 +161,44 @@ def test_tlsa_records_of_own_hosts_are_listed(checks):
     assert 'DANE TLSA' not in render(build({'mx1': {'checks': checks}}, 21), 'html')
     with pytest.raises(MailTLSError, match='tlsa of mx1 must be a list of zone-file lines'):
         build({'mx1': {'checks': [], 'tlsa': 'x'}})
+
+
+POSTURE = {
+    'worst': 'bad',
+    'ports': [
+        {'port': 25, 'protocol': 'smtp', 'tls_mode': 'starttls', 'versions': ['TLSv1.2', 'TLSv1.3'], 'weakest': None,
+         'session': {'forward_secrecy': True}, 'certificate': {'chain_verified': True, 'days_remaining': 80}},
+        {'port': 587, 'protocol': 'smtp', 'tls_mode': 'starttls', 'versions': ['TLSv1.2', 'TLSv1.3'],
+         'weakest': {'kind': 'CBC', 'cipher': 'ECDHE-RSA-AES128-SHA'},
+         'session': {'forward_secrecy': True}, 'certificate': {'chain_verified': True, 'days_remaining': 80}},
+    ],
+    'findings': [
+        {'port': 25, 'severity': 'ok', 'text': 'mx1:25: TLSv1.2, TLSv1.3'},
+        {'port': 587, 'severity': 'bad', 'text': 'mx1:587 takes MAIL before STARTTLS (250 2.1.0 Ok): submission without TLS'},
+        {'port': 587, 'severity': 'warn', 'text': 'mx1:587 accepts CBC suites (ECDHE-RSA-AES128-SHA)'},
+    ],
+}
+
+
+def test_own_ports_get_a_row_each_with_the_worst_severity_and_a_red_section(checks):
+    report = build({'mx1': {'checks': checks, 'posture': POSTURE}, 'mx2': {'checks': checks, 'posture': None}})
+    assert [(r['host'], r['port'], r['severity']) for r in report['own']] == [('mx1', 25, 'ok'), ('mx1', 587, 'bad')]
+    assert report['own'][1]['note'] == ('mx1:587 takes MAIL before STARTTLS (250 2.1.0 Ok): submission without TLS; '
+                                        'mx1:587 accepts CBC suites (ECDHE-RSA-AES128-SHA)')
+    assert report['summary']['own'] == {'bad': 1, 'warn': 0, 'ok': 1}
+    page = render(report, 'html')
+    own = page[page.index('<table id="own"'):]
+    assert re.findall(r'<tr class="(\w+)">', own[:own.index('</table>')]) == ['ok', 'bad']
+    assert 'an own port lets mail or a password travel in clear' in page or 'some destinations would not deliver' in page
+    md = render(report, 'markdown')
+    assert "| mx1 | 587 | smtp (starttls) | TLSv1.2 TLSv1.3 | CBC | yes | verifies | 80 | **BAD** mx1:587 takes MAIL" in md
+    assert '| Own ports: bad / warn / ok | 1 / 0 / 1 |' in md
+
+
+def test_without_posture_there_is_no_own_section(checks):
+    report = build({'mx1': {'checks': checks}})
+    assert report['own'] == [] and '<table id="own"' not in render(report, 'html')
+    assert 'Own ports' not in render(report, 'markdown')
+    with pytest.raises(MailTLSError) as err:
+        build({'mx1': {'checks': checks, 'posture': {'ports': 'x'}}})
+    assert 'posture of mx1 must be a tls_server_posture result' in str(err.value)
