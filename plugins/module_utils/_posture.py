@@ -24,6 +24,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import ipaddress
 import socket
 import ssl
 import time
@@ -243,15 +244,17 @@ def forward_secret(version, cipher):
     return version == 'TLSv1.3' or cipher.startswith(('ECDHE-', 'DHE-'))
 
 
-def inspect(address, port, protocol=None, mode=None, timeout=10, ca_file=None, hostname=None, now=None, users=None):
+def inspect(address, port, protocol=None, mode=None, timeout=10, ca_file=None, hostname=None, now=None, users=None,
+            resolver=None):
     """Everything this module reads of one port. ``ca_file``: the CA bundle (default: the system's); ``hostname``:
-    the name the certificate must cover; ``users``: whether users log in there (default: by the port)."""
+    the name the certificate must cover; ``users``: whether users log in there (default: by the port);
+    ``resolver`` (a _dns.Resolver): look up the TLSA records of _PORT._tcp.HOSTNAME and compare every key served."""
     default = PORTS.get(port, ('smtp', 'starttls', False))
     protocol, mode = protocol or default[0], mode or default[1]
     users = default[2] if users is None else users
     result = {'address': address, 'port': port, 'protocol': protocol, 'tls_mode': mode, 'users_log_in': users,
               'reachable': False, 'error': None, 'exposure': {}, 'versions': [], 'weakest': None, 'session': None,
-              'certificate': None, 'findings': []}
+              'certificate': None, 'dane': None, 'findings': []}
     try:
         sock = _connect(address, port, timeout)
     except PostureError as e:
@@ -299,6 +302,8 @@ def inspect(address, port, protocol=None, mode=None, timeout=10, ca_file=None, h
                              'key': '%s %s' % (facts['certificate']['key_type'], facts['certificate']['key_bits']),
                              'chain_verified': verified, 'verify_error': verify_error,
                              'name_matches': match_names(facts['match_names'], [hostname]) if hostname else None}
+    if resolver is not None and hostname and _ip_literal(hostname) is None:
+        result['dane'] = dane_state(served_keys(address, port, protocol, mode, timeout), resolver.tlsa(hostname, port))
     for name, version_attr in VERSIONS:
         if _accepts(address, port, protocol, mode, timeout, _context(version_attr)):
             result['versions'].append(name)
@@ -323,6 +328,49 @@ def verify_chain(address, port, protocol, mode, timeout, ca_file=None):
             return False, cause.verify_message
         return None, str(e)
     return True, None
+
+
+def _ip_literal(text):
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def served_keys(address, port, protocol, mode, timeout):
+    """Every key the server holds, as {TLSA 3 1 1 data: {'key', '3 0 1'}}: the default session's key, then one
+    TLS 1.2 session asking for an ECDSA key and one asking for an RSA key (a server with both serves either)."""
+    keys = {}
+    for ciphers in (None, 'aECDSA:!aNULL:@SECLEVEL=0', 'aRSA:!aNULL:@SECLEVEL=0'):
+        ctx = _context(ciphers=ciphers) if ciphers else _context()
+        if ctx is None:
+            continue
+        try:
+            tls = handshake(address, port, protocol, mode, timeout, ctx)
+        except PostureError:
+            continue
+        try:
+            der = tls.getpeercert(binary_form=True)
+        finally:
+            tls.close()
+        facts = certificate_facts(der)
+        keys[facts['tlsa']['3 1 1']] = {'key': '%s %s' % (facts['certificate']['key_type'], facts['certificate']['key_bits']),
+                                        '3 0 1': facts['tlsa']['3 0 1']}
+    return keys
+
+
+def dane_state(keys, lookup):
+    """Whether every served key matches a DANE-EE record, and whether a record for another key (the next one,
+    RFC 7671 8.1) or a DANE-TA record stands ready for a rollover. ``lookup``: _dns.Resolver.tlsa()."""
+    ee = [r for r in lookup['records'] if r['usage'] == 3 and r['selector'] in (0, 1) and r['mtype'] == 1]
+    published = set('3 %d 1 %s' % (r['selector'], r['data'].lower()) for r in ee)
+    matched = dict((spki, ('3 1 1 ' + spki) in published or ('3 0 1 ' + key['3 0 1']) in published) for spki, key in keys.items())
+    served = set(['3 1 1 ' + spki for spki in keys] + ['3 0 1 ' + key['3 0 1'] for key in keys.values()])
+    return {'name': lookup['name'], 'records': len(lookup['records']), 'validated': lookup['validated'],
+            'error': lookup['error'], 'keys': [dict(key=keys[spki]['key'], spki_sha256=spki, matches=matched[spki])
+                                               for spki in sorted(keys)],
+            'every_key_matches': all(matched.values()) if lookup['records'] and keys else None,
+            'rollover': bool(published - served) or any(r['usage'] == 2 for r in lookup['records'])}
 
 
 def findings(result):
@@ -369,6 +417,19 @@ def findings(result):
             out.append(('bad', '%s: the certificate expired %d days ago' % (label, -days)))
         elif days is not None and days < 21:
             out.append(('warn', '%s: the certificate expires in %d days' % (label, days)))
+    dane = result.get('dane')
+    if dane and dane['error']:
+        out.append(('warn', '%s: %s' % (label, dane['error'])))
+    elif dane and dane['records']:
+        if not dane['validated']:
+            out.append(('warn', '%s: the TLSA records of %s are not DNSSEC-validated; DANE senders ignore them'
+                        % (label, dane['name'])))
+        elif dane['every_key_matches'] is False:
+            out.append(('bad', '%s: %s matches no TLSA record of %s: DANE senders defer mail when they get it'
+                        % (label, ', '.join(k['key'] for k in dane['keys'] if not k['matches']), dane['name'])))
+        elif not dane['rollover']:
+            out.append(('warn', '%s: %s has no rollover record (a record for the next key, or a DANE-TA record)'
+                        % (label, dane['name'])))
     if not out:
         out.append(('ok', '%s: %s, %s' % (label, ', '.join(result['versions']) or 'TLS',
                                           session['cipher'] if session else '')))
@@ -380,5 +441,5 @@ def worst(findings_list):
     return max((f[0] for f in findings_list), key=SEVERITIES.index, default='ok')
 
 
-__all__ = ['PORTS', 'PostureError', 'SEVERITIES', 'VERSIONS', 'WEAK_KINDS', 'findings', 'forward_secret', 'handshake',
-           'inspect', 'worst']
+__all__ = ['PORTS', 'PostureError', 'SEVERITIES', 'VERSIONS', 'WEAK_KINDS', 'dane_state', 'findings', 'forward_secret',
+           'handshake', 'inspect', 'served_keys', 'worst']

@@ -46,6 +46,19 @@ options:
     description: Seconds per network step.
     type: int
     default: 10
+  dane:
+    description:
+      - Look up the TLSA records of C(_PORT._tcp.HOSTNAME) for each port (with the DNSSEC AD bit), and compare every
+        key the server holds (the default session's, then one TLS 1.2 session per key kind, ECDSA and RSA).
+      - C(bad) when a validated record set leaves a served key unmatched (DANE senders defer mail), C(warn) when the
+        records are not validated, or when no record stands ready for a rollover (a record for the next key, or a
+        DANE-TA record).
+    type: bool
+    default: true
+  nameservers:
+    description: DNS servers for the TLSA lookups, each V(ip), V(ip:port) or V([ipv6]:port). Default is the system resolver.
+    type: list
+    elements: str
 """
 
 EXAMPLES = r"""
@@ -87,6 +100,11 @@ ports:
       description: The session the server chooses for a default client.
       type: dict
       sample: {version: TLSv1.3, cipher: TLS_AES_256_GCM_SHA384, forward_secrecy: true}
+    dane:
+      description: The TLSA records of the port and every key served, or null (O(dane) false, or no TLS).
+      type: dict
+      sample: {name: _25._tcp.mx1.example.org, records: 3, validated: true, every_key_matches: true, rollover: true,
+               keys: [{key: ECDSA 256, spki_sha256: 0c72ac70..., matches: true}], error: null}
     certificate:
       description: Names, expiry, key and OpenSSL's verdict on the chain.
       type: dict
@@ -106,6 +124,8 @@ worst:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mailtls.postfix.plugins.module_utils._dns import Resolver
+from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._posture import inspect, worst
 
 
@@ -117,6 +137,8 @@ def main():
             ports=dict(type='list', elements='int', default=[25, 587, 465]),
             ca_file=dict(type='path'),
             timeout=dict(type='int', default=10),
+            dane=dict(type='bool', default=True),
+            nameservers=dict(type='list', elements='str'),
         ),
         supports_check_mode=True,
     )
@@ -124,9 +146,14 @@ def main():
     bad = [port for port in p['ports'] if not 0 < port < 65536]
     if bad:
         module.fail_json(msg='ports: %s not a port number from 1 to 65535' % ', '.join(str(port) for port in bad))
+    try:
+        resolver = Resolver(p['nameservers'], p['timeout'], 'any') if p['dane'] else None
+    except MailTLSError as e:
+        module.fail_json(msg=str(e))
     results, findings = [], []
     for port in p['ports']:
-        result = inspect(p['address'], port, timeout=p['timeout'], ca_file=p['ca_file'], hostname=p['hostname'] or p['address'])
+        result = inspect(p['address'], port, timeout=p['timeout'], ca_file=p['ca_file'], hostname=p['hostname'] or p['address'],
+                         resolver=resolver)
         findings.extend({'port': port, 'severity': severity, 'text': text} for severity, text in result.pop('findings'))
         results.append(result)
     module.exit_json(changed=False, ports=results, findings=findings, worst=worst([(f['severity'], f['text']) for f in findings]))

@@ -11,6 +11,9 @@ import threading
 
 import pytest
 
+import hashlib
+
+from ansible_collections.mailtls.postfix.plugins.module_utils._dns import Resolver
 from ansible_collections.mailtls.postfix.plugins.module_utils._posture import findings, inspect, worst
 
 SMTP_EHLO = ['250-peer.test', '250-PIPELINING', '250-STARTTLS', '250 8BITMIME']
@@ -20,10 +23,12 @@ class Peer:
     """A scripted mail server: greeting, then answers by command prefix, STARTTLS by wrapping the socket."""
 
     def __init__(self, issued, protocol, implicit=False, before=None, tls_versions=('TLSv1_2', 'TLSv1_3'),
-                 ciphers='ECDHE+AESGCM:ECDHE+CHACHA20'):
+                 ciphers='ECDHE+AESGCM:ECDHE+CHACHA20', also=()):
         self.protocol, self.implicit, self.before = protocol, implicit, dict(before or {})
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(issued.cert_path, issued.key_path)
+        for more in also:  # a second key of the other kind, as smtpd_tls_chain_files with an RSA and an ECDSA chain
+            self.ctx.load_cert_chain(more.cert_path, more.key_path)
         self.ctx.minimum_version = getattr(ssl.TLSVersion, tls_versions[0])
         self.ctx.maximum_version = getattr(ssl.TLSVersion, tls_versions[-1])
         # a hardened server's TLS 1.2 suites by default (the role's intermediate profile: ECDHE with AEAD only)
@@ -216,3 +221,47 @@ def test_nothing_listens(certs):
     result = inspect('127.0.0.1', port, protocol='smtp', mode='starttls', timeout=2)
     assert result['reachable'] is False
     assert findings(result)[0][0] == 'warn'
+
+
+def tlsa(issued):
+    return '3 1 1 ' + hashlib.sha256(issued.spki).hexdigest()
+
+
+@pytest.mark.parametrize('published, validated, severity, text', [
+    (['rsa', 'ecdsa', 'next'], True, 'ok', None),
+    (['rsa', 'ecdsa'], True, 'warn', 'has no rollover record'),
+    (['ecdsa', 'next'], True, 'bad', 'RSA 2048 matches no TLSA record of _'),
+    (['rsa', 'ecdsa', 'next'], False, 'warn', 'are not DNSSEC-validated'),
+])
+def test_every_key_served_against_the_tlsa_records(pki, certs, peer, dns_server, published, validated, severity, text):
+    ca, rsa_leaf = certs
+    ecdsa_leaf = pki.issue('peer.test', ['peer.test'], issuer=ca, key_type='ec')
+    nxt = pki.issue('next.peer.test', ['peer.test'], issuer=ca, key_type='ec')
+    records = {'rsa': tlsa(rsa_leaf), 'ecdsa': tlsa(ecdsa_leaf), 'next': tlsa(nxt)}
+    p = Peer(rsa_leaf, 'smtp', also=[ecdsa_leaf])
+    # the records of this test server's port (_PORT._tcp.HOST, as for 25 on a real MX)
+    dns = dns_server({('_%d._tcp.peer.test' % p.port, 'TLSA'): [records[k] for k in published]})
+    if validated:
+        dns.validated.add('peer.test')
+    try:
+        result = inspect('127.0.0.1', p.port, protocol='smtp', mode='starttls', timeout=5, ca_file=ca.cert_path,
+                         hostname='peer.test', users=False, resolver=Resolver(['127.0.0.1:%d' % dns.port], 5))
+    finally:
+        p.close()
+    # both keys were seen, each in its own session
+    assert sorted(k['key'] for k in result['dane']['keys']) == ['ECDSA 256', 'RSA 2048']
+    assert result['dane']['validated'] is validated
+    assert worst(findings(result)) == severity, findings(result)
+    if text:
+        assert any(text in t for dummy, t in findings(result)), findings(result)
+    if severity == 'bad':
+        assert any(t.endswith('._tcp.peer.test: DANE senders defer mail when they get it') for dummy, t in findings(result))
+
+
+def test_no_tlsa_records_no_dane_finding(certs, peer, dns_server):
+    dns = dns_server({('peer.test', 'A'): ['127.0.0.1']})
+    p = peer('smtp')
+    result = inspect('127.0.0.1', p.port, protocol='smtp', mode='starttls', timeout=5, ca_file=certs[0].cert_path,
+                     hostname='peer.test', users=False, resolver=Resolver(['127.0.0.1:%d' % dns.port], 5))
+    assert result['dane']['records'] == 0 and result['dane']['every_key_matches'] is None
+    assert worst(findings(result)) == 'ok'
