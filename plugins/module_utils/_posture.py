@@ -30,6 +30,8 @@ import ssl
 import time
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import certificate_facts, match_names
+from ansible_collections.mailtls.postfix.plugins.module_utils._judge import sts_mx_allowed
+from ansible_collections.mailtls.postfix.plugins.module_utils._mtasts import discover
 
 # port -> (protocol, TLS mode, a port users log in to)
 PORTS = {
@@ -436,10 +438,29 @@ def findings(result):
     return out
 
 
+def mta_sts(domains, hostname, resolver, timeout=10, ca_file=None, discover_func=discover):
+    """Per domain the host receives mail for: its MTA-STS policy and whether the policy's mx lines cover
+    ``hostname`` (Postfix's and RFC 8461's rule: the name itself, or *. and one label), with findings."""
+    states, out = [], []
+    for domain in domains:
+        state = discover_func(domain, resolver, timeout, ca_file)
+        covered = sts_mx_allowed(state['mx'], hostname) if state['mode'] in ('enforce', 'testing') else None
+        states.append({'domain': domain, 'mode': state['mode'], 'mx': state['mx'], 'max_age': state['max_age'],
+                       'error': state['error'], 'covers_host': covered})
+        if state['error']:
+            out.append(('warn', '%s: MTA-STS is announced but no valid policy can be read (%s)' % (domain, state['error'])))
+        elif covered is False:
+            out.append(('bad' if state['mode'] == 'enforce' else 'warn',
+                        '%s: the MTA-STS policy (mode %s, mx %s) does not cover %s: senders that enforce it %s'
+                        % (domain, state['mode'], ', '.join(state['mx']), hostname,
+                           'do not deliver to it' if state['mode'] == 'enforce' else 'report it')))
+    return states, out
+
+
 def worst(findings_list):
     """The worst severity among (severity, text) pairs; 'ok' for none."""
     return max((f[0] for f in findings_list), key=SEVERITIES.index, default='ok')
 
 
 __all__ = ['PORTS', 'PostureError', 'SEVERITIES', 'VERSIONS', 'WEAK_KINDS', 'dane_state', 'findings', 'forward_secret',
-           'handshake', 'inspect', 'served_keys', 'worst']
+           'handshake', 'inspect', 'mta_sts', 'served_keys', 'worst']

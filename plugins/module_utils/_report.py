@@ -180,6 +180,11 @@ def own_rows(hosts):
                 'chain': {True: 'verifies', False: 'does not verify'}.get(cert.get('chain_verified')),
                 'days_remaining': cert.get('days_remaining'), 'severity': severity,
                 'note': '; '.join(f.get('text', '') for f in found if f.get('severity') != 'ok') or 'nothing to report'})
+        for finding in [f for f in posture.get('findings') or [] if f.get('port') is None]:
+            # a finding of a domain the host receives mail for (MTA-STS), not of a port
+            rows.append({'host': host, 'port': '-', 'protocol': 'MTA-STS', 'versions': None, 'weakest': None,
+                         'forward_secrecy': None, 'chain': None, 'days_remaining': None,
+                         'severity': finding.get('severity', 'ok'), 'note': finding.get('text', '')})
     return rows
 
 

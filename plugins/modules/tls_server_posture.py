@@ -55,6 +55,15 @@ options:
         DANE-TA record).
     type: bool
     default: true
+  mta_sts_domains:
+    description:
+      - Domains this host receives mail for. For each, the MTA-STS policy is read (C(_mta-sts) TXT record, then the
+        policy over HTTPS) and its C(mx) lines are matched against O(hostname).
+      - C(bad) when an C(enforce) policy does not cover the host (senders that enforce it do not deliver to it),
+        C(warn) in C(testing) mode, or when a TXT record announces a policy that cannot be read.
+    type: list
+    elements: str
+    default: []
   nameservers:
     description: DNS servers for the TLSA lookups, each V(ip), V(ip:port) or V([ipv6]:port). Default is the system resolver.
     type: list
@@ -109,8 +118,14 @@ ports:
       description: Names, expiry, key and OpenSSL's verdict on the chain.
       type: dict
       sample: {names: [mx1.example.org], days_remaining: 80, chain_verified: true, name_matches: true, key: ECDSA 256}
+mta_sts:
+  description: Per domain of O(mta_sts_domains), the policy's mode, mx lines and whether they cover O(hostname).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{domain: example.org, mode: enforce, mx: [mx1.example.org], max_age: 604800, error: null, covers_host: true}]
 findings:
-  description: Every finding with its port and severity (bad, warn, ok).
+  description: Every finding with its port (null for a domain's MTA-STS finding) and severity (bad, warn, ok).
   returned: always
   type: list
   elements: dict
@@ -126,7 +141,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._dns import Resolver
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._posture import inspect, worst
+from ansible_collections.mailtls.postfix.plugins.module_utils._posture import inspect, mta_sts, worst
 
 
 def main():
@@ -139,6 +154,7 @@ def main():
             timeout=dict(type='int', default=10),
             dane=dict(type='bool', default=True),
             nameservers=dict(type='list', elements='str'),
+            mta_sts_domains=dict(type='list', elements='str', default=[]),
         ),
         supports_check_mode=True,
     )
@@ -147,16 +163,19 @@ def main():
     if bad:
         module.fail_json(msg='ports: %s not a port number from 1 to 65535' % ', '.join(str(port) for port in bad))
     try:
-        resolver = Resolver(p['nameservers'], p['timeout'], 'any') if p['dane'] else None
+        resolver = Resolver(p['nameservers'], p['timeout'], 'any') if p['dane'] or p['mta_sts_domains'] else None
     except MailTLSError as e:
         module.fail_json(msg=str(e))
     results, findings = [], []
     for port in p['ports']:
         result = inspect(p['address'], port, timeout=p['timeout'], ca_file=p['ca_file'], hostname=p['hostname'] or p['address'],
-                         resolver=resolver)
+                         resolver=resolver if p['dane'] else None)
         findings.extend({'port': port, 'severity': severity, 'text': text} for severity, text in result.pop('findings'))
         results.append(result)
-    module.exit_json(changed=False, ports=results, findings=findings, worst=worst([(f['severity'], f['text']) for f in findings]))
+    states, sts_findings = mta_sts(p['mta_sts_domains'], p['hostname'] or p['address'], resolver, p['timeout'], p['ca_file'])
+    findings.extend({'port': None, 'severity': severity, 'text': text} for severity, text in sts_findings)
+    module.exit_json(changed=False, ports=results, mta_sts=states, findings=findings,
+                     worst=worst([(f['severity'], f['text']) for f in findings]))
 
 
 if __name__ == '__main__':

@@ -14,7 +14,7 @@ import pytest
 import hashlib
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._dns import Resolver
-from ansible_collections.mailtls.postfix.plugins.module_utils._posture import findings, inspect, worst
+from ansible_collections.mailtls.postfix.plugins.module_utils._posture import findings, inspect, mta_sts, worst
 
 SMTP_EHLO = ['250-peer.test', '250-PIPELINING', '250-STARTTLS', '250 8BITMIME']
 
@@ -265,3 +265,28 @@ def test_no_tlsa_records_no_dane_finding(certs, peer, dns_server):
                      hostname='peer.test', users=False, resolver=Resolver(['127.0.0.1:%d' % dns.port], 5))
     assert result['dane']['records'] == 0 and result['dane']['every_key_matches'] is None
     assert worst(findings(result)) == 'ok'
+
+
+def sts(mode, mx, error=None):
+    """A stand-in for _mtasts.discover that reports one policy (discover itself is tested in test_mtasts.py)."""
+    state = {'id': '1', 'mode': mode, 'mx': mx, 'max_age': 86400, 'policy_strings': [], 'error': error}
+    return lambda domain, resolver, timeout, ca_file: dict(state)
+
+
+@pytest.mark.parametrize('policy, severity, text', [
+    (sts('enforce', ['mx1.example.org', 'mx2.example.org']), None, None),
+    (sts('enforce', ['*.example.org']), None, None),
+    (sts('enforce', ['mx2.example.org']), 'bad', 'does not cover mx1.example.org: senders that enforce it do not deliver'),
+    (sts('enforce', ['*.mx1.example.org']), 'bad', 'does not cover'),
+    (sts('testing', ['mx2.example.org']), 'warn', 'senders that enforce it report it'),
+    (sts('none', []), None, None),
+    (sts(None, []), None, None),
+    (sts(None, [], error='policy: HTTP 404'), 'warn', 'MTA-STS is announced but no valid policy can be read (policy: HTTP 404)'),
+])
+def test_mta_sts_policy_must_cover_the_host(policy, severity, text):
+    states, found = mta_sts(['example.org'], 'mx1.example.org', None, discover_func=policy)
+    assert [s for s, dummy in found] == ([severity] if severity else [])
+    if text:
+        assert text in found[0][1]
+    applies = policy('', None, 0, None)['mode'] in ('enforce', 'testing')
+    assert states[0]['covers_host'] is ((severity is None) if applies else None)

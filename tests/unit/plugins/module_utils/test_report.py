@@ -176,23 +176,25 @@ POSTURE = {
         {'port': 25, 'severity': 'ok', 'text': 'mx1:25: TLSv1.2, TLSv1.3'},
         {'port': 587, 'severity': 'bad', 'text': 'mx1:587 takes MAIL before STARTTLS (250 2.1.0 Ok): submission without TLS'},
         {'port': 587, 'severity': 'warn', 'text': 'mx1:587 accepts CBC suites (ECDHE-RSA-AES128-SHA)'},
+        {'port': None, 'severity': 'warn', 'text': 'example.org: the MTA-STS policy (mode testing, mx mx2) does not cover mx1'},
     ],
 }
 
 
 def test_own_ports_get_a_row_each_with_the_worst_severity_and_a_red_section(checks):
     report = build({'mx1': {'checks': checks, 'posture': POSTURE}, 'mx2': {'checks': checks, 'posture': None}})
-    assert [(r['host'], r['port'], r['severity']) for r in report['own']] == [('mx1', 25, 'ok'), ('mx1', 587, 'bad')]
+    assert [(r['host'], r['port'], r['protocol'], r['severity']) for r in report['own']] == [
+        ('mx1', 25, 'smtp (starttls)', 'ok'), ('mx1', 587, 'smtp (starttls)', 'bad'), ('mx1', '-', 'MTA-STS', 'warn')]
     assert report['own'][1]['note'] == ('mx1:587 takes MAIL before STARTTLS (250 2.1.0 Ok): submission without TLS; '
                                         'mx1:587 accepts CBC suites (ECDHE-RSA-AES128-SHA)')
-    assert report['summary']['own'] == {'bad': 1, 'warn': 0, 'ok': 1}
+    assert report['summary']['own'] == {'bad': 1, 'warn': 1, 'ok': 1}
     page = render(report, 'html')
     own = page[page.index('<table id="own"'):]
-    assert re.findall(r'<tr class="(\w+)">', own[:own.index('</table>')]) == ['ok', 'bad']
+    assert re.findall(r'<tr class="(\w+)">', own[:own.index('</table>')]) == ['ok', 'bad', 'warn']
     assert 'an own port lets mail or a password travel in clear' in page or 'some destinations would not deliver' in page
     md = render(report, 'markdown')
     assert "| mx1 | 587 | smtp (starttls) | TLSv1.2 TLSv1.3 | CBC | yes | verifies | 80 | **BAD** mx1:587 takes MAIL" in md
-    assert '| Own ports: bad / warn / ok | 1 / 0 / 1 |' in md
+    assert '| Own ports: bad / warn / ok | 1 / 1 / 1 |' in md
 
 
 def test_without_posture_there_is_no_own_section(checks):
