@@ -261,6 +261,7 @@ def inspect(address, port, protocol=None, mode=None, timeout=10, ca_file=None, h
         sock = _connect(address, port, timeout)
     except PostureError as e:
         result['error'] = str(e)
+        result['findings'] = findings(result)
         return result
     result['reachable'] = True
     exposure = result['exposure']
@@ -305,7 +306,7 @@ def inspect(address, port, protocol=None, mode=None, timeout=10, ca_file=None, h
                              'chain_verified': verified, 'verify_error': verify_error,
                              'name_matches': match_names(facts['match_names'], [hostname]) if hostname else None}
     if resolver is not None and hostname and _ip_literal(hostname) is None:
-        result['dane'] = dane_state(served_keys(address, port, protocol, mode, timeout), resolver.tlsa(hostname, port))
+        result['dane'] = dane_state(served_keys(address, port, protocol, mode, timeout, der), resolver.tlsa(hostname, port))
     for name, version_attr in VERSIONS:
         if _accepts(address, port, protocol, mode, timeout, _context(version_attr)):
             result['versions'].append(name)
@@ -339,12 +340,13 @@ def _ip_literal(text):
         return None
 
 
-def served_keys(address, port, protocol, mode, timeout):
-    """Every key the server holds, as {TLSA 3 1 1 data: {'key', '3 0 1'}}: the default session's key, then one
-    TLS 1.2 session asking for an ECDSA key and one asking for an RSA key (a server with both serves either)."""
-    keys = {}
-    for ciphers in (None, 'aECDSA:!aNULL:@SECLEVEL=0', 'aRSA:!aNULL:@SECLEVEL=0'):
-        ctx = _context(ciphers=ciphers) if ciphers else _context()
+def served_keys(address, port, protocol, mode, timeout, first_der):
+    """Every key the server holds, as {TLSA 3 1 1 data: {'key', '3 0 1'}}: the default session's certificate
+    (``first_der``), then one TLS 1.2 session asking for an ECDSA key and one asking for an RSA key (a server
+    with both serves either)."""
+    ders = [first_der]
+    for ciphers in ('aECDSA:!aNULL:@SECLEVEL=0', 'aRSA:!aNULL:@SECLEVEL=0'):
+        ctx = _context(ciphers=ciphers)
         if ctx is None:
             continue
         try:
@@ -352,9 +354,11 @@ def served_keys(address, port, protocol, mode, timeout):
         except PostureError:
             continue
         try:
-            der = tls.getpeercert(binary_form=True)
+            ders.append(tls.getpeercert(binary_form=True))
         finally:
             tls.close()
+    keys = {}
+    for der in ders:
         facts = certificate_facts(der)
         keys[facts['tlsa']['3 1 1']] = {'key': '%s %s' % (facts['certificate']['key_type'], facts['certificate']['key_bits']),
                                         '3 0 1': facts['tlsa']['3 0 1']}
