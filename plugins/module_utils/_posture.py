@@ -451,7 +451,9 @@ def mta_sts(domains, hostname, resolver, timeout=10, ca_file=None, discover_func
         covered = sts_mx_allowed(state['mx'], hostname) if state['mode'] in ('enforce', 'testing') else None
         states.append({'domain': domain, 'mode': state['mode'], 'mx': state['mx'], 'max_age': state['max_age'],
                        'error': state['error'], 'covers_host': covered})
-        if state['error']:
+        if state['error'] and state['id'] is None:
+            out.append(('warn', '%s: the MTA-STS TXT record cannot be looked up (%s)' % (domain, state['error'])))
+        elif state['error']:
             out.append(('warn', '%s: MTA-STS is announced but no valid policy can be read (%s)' % (domain, state['error'])))
         elif covered is False:
             out.append(('bad' if state['mode'] == 'enforce' else 'warn',

@@ -268,9 +268,9 @@ def test_no_tlsa_records_no_dane_finding(certs, peer, dns_server):
     assert worst(findings(result)) == 'ok'
 
 
-def sts(mode, mx, error=None):
+def sts(mode, mx, error=None, announced=True):
     """A stand-in for _mtasts.discover that reports one policy (discover itself is tested in test_mtasts.py)."""
-    state = {'id': '1', 'mode': mode, 'mx': mx, 'max_age': 86400, 'policy_strings': [], 'error': error}
+    state = {'id': '1' if announced else None, 'mode': mode, 'mx': mx, 'max_age': 86400, 'policy_strings': [], 'error': error}
     return lambda domain, resolver, timeout, ca_file: dict(state)
 
 
@@ -283,6 +283,7 @@ def sts(mode, mx, error=None):
     (sts('none', []), None, None),
     (sts(None, []), None, None),
     (sts(None, [], error='policy: HTTP 404'), 'warn', 'MTA-STS is announced but no valid policy can be read (policy: HTTP 404)'),
+    (sts(None, [], error='TXT: REFUSED', announced=False), 'warn', 'the MTA-STS TXT record cannot be looked up (TXT: REFUSED)'),
 ])
 def test_mta_sts_policy_must_cover_the_host(policy, severity, text):
     states, found = mta_sts(['example.org'], 'mx1.example.org', None, discover_func=policy)
