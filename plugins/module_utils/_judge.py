@@ -13,10 +13,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ipaddress
-
 from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import match_names
 from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import served_keys
+from ansible_collections.mailtls.postfix.plugins.module_utils._nexthop import is_ip_literal
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import PolicyEntry
 
 # a verdict's status word, from (delivers, degraded)
@@ -28,17 +27,9 @@ def endpoint_label(endpoint):
     return '%s[%s]:%s' % (endpoint.get('hostname'), endpoint.get('address'), endpoint.get('port'))
 
 
-def _is_ip(text):
-    try:
-        ipaddress.ip_address(text)
-        return True
-    except ValueError:
-        return False
-
-
 def _cert_names(certificate):
     """The names the verify/secure levels compare: DNS SANs, else the subject CN."""
-    names = [n for n in certificate.get('san') or [] if not _is_ip(n)]
+    names = [n for n in certificate.get('san') or [] if not is_ip_literal(n)]
     if names:
         return names
     return [part[3:].lower() for part in (certificate.get('subject') or '').split(',') if part.upper().startswith('CN=')]

@@ -67,6 +67,15 @@ def to_ascii_domain(name):
     return ascii_name
 
 
+def is_ip_literal(text):
+    """Whether text is an IPv4 or IPv6 address (without brackets)."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 class NextHop:
     """A parsed destination.
 
@@ -153,4 +162,4 @@ def parse_nexthop(text, allow_port=True):
     return NextHop(text, key, host, port, True, None)
 
 
-__all__ = ['NextHop', 'parse_nexthop', 'to_ascii_domain']
+__all__ = ['NextHop', 'is_ip_literal', 'parse_nexthop', 'to_ascii_domain']

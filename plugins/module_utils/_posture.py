@@ -24,7 +24,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
-import ipaddress
 import socket
 import ssl
 import time
@@ -32,6 +31,8 @@ import time
 from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import certificate_facts, match_names
 from ansible_collections.mailtls.postfix.plugins.module_utils._judge import sts_mx_allowed
 from ansible_collections.mailtls.postfix.plugins.module_utils._mtasts import discover
+from ansible_collections.mailtls.postfix.plugins.module_utils._nexthop import is_ip_literal
+from ansible_collections.mailtls.postfix.plugins.module_utils._smtp import KEY_FAMILIES
 
 # port -> (protocol, TLS mode, a port users log in to)
 PORTS = {
@@ -305,8 +306,8 @@ def inspect(address, port, protocol=None, mode=None, timeout=10, ca_file=None, h
                              'key': '%s %s' % (facts['certificate']['key_type'], facts['certificate']['key_bits']),
                              'chain_verified': verified, 'verify_error': verify_error,
                              'name_matches': match_names(facts['match_names'], [hostname]) if hostname else None}
-    if resolver is not None and hostname and _ip_literal(hostname) is None:
-        result['dane'] = dane_state(served_keys(address, port, protocol, mode, timeout, der), resolver.tlsa(hostname, port))
+    if resolver is not None and hostname and not is_ip_literal(hostname):
+        result['dane'] = dane_state(keys_held(address, port, protocol, mode, timeout, facts), resolver.tlsa(hostname, port))
     for name, version_attr in VERSIONS:
         if _accepts(address, port, protocol, mode, timeout, _context(version_attr)):
             result['versions'].append(name)
@@ -333,20 +334,13 @@ def verify_chain(address, port, protocol, mode, timeout, ca_file=None):
     return True, None
 
 
-def _ip_literal(text):
-    try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        return None
-
-
-def served_keys(address, port, protocol, mode, timeout, first_der):
+def keys_held(address, port, protocol, mode, timeout, first_facts):
     """Every key the server holds, as {TLSA 3 1 1 data: {'key', '3 0 1'}}: the default session's certificate
-    (``first_der``), then one TLS 1.2 session asking for an ECDSA key and one asking for an RSA key (a server
-    with both serves either)."""
-    ders = [first_der]
-    for ciphers in ('aECDSA:!aNULL:@SECLEVEL=0', 'aRSA:!aNULL:@SECLEVEL=0'):
-        ctx = _context(ciphers=ciphers)
+    (``first_facts``, its certificate_facts), then one TLS 1.2 session per key kind of _smtp.KEY_FAMILIES
+    (ECDSA, RSA: a server with both serves either)."""
+    found = [first_facts]
+    for family in sorted(KEY_FAMILIES):
+        ctx = _context(ciphers=KEY_FAMILIES[family] + ':!aNULL:@SECLEVEL=0')
         if ctx is None:
             continue
         try:
@@ -354,15 +348,11 @@ def served_keys(address, port, protocol, mode, timeout, first_der):
         except PostureError:
             continue
         try:
-            ders.append(tls.getpeercert(binary_form=True))
+            found.append(certificate_facts(tls.getpeercert(binary_form=True)))
         finally:
             tls.close()
-    keys = {}
-    for der in ders:
-        facts = certificate_facts(der)
-        keys[facts['tlsa']['3 1 1']] = {'key': '%s %s' % (facts['certificate']['key_type'], facts['certificate']['key_bits']),
-                                        '3 0 1': facts['tlsa']['3 0 1']}
-    return keys
+    return dict((facts['tlsa']['3 1 1'], {'key': '%s %s' % (facts['certificate']['key_type'], facts['certificate']['key_bits']),
+                                          '3 0 1': facts['tlsa']['3 0 1']}) for facts in found)
 
 
 def dane_state(keys, lookup):
@@ -469,4 +459,4 @@ def worst(findings_list):
 
 
 __all__ = ['PORTS', 'PostureError', 'SEVERITIES', 'VERSIONS', 'WEAK_KINDS', 'dane_state', 'findings', 'forward_secret',
-           'handshake', 'inspect', 'mta_sts', 'served_keys', 'worst']
+           'handshake', 'inspect', 'keys_held', 'mta_sts', 'worst']

@@ -26,10 +26,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ipaddress
-
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._nexthop import parse_nexthop
+from ansible_collections.mailtls.postfix.plugins.module_utils._nexthop import is_ip_literal, parse_nexthop
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import PolicyEntry
 
 # levels that authenticate the relay: credentials go only to the server they are meant for
@@ -73,14 +71,6 @@ def check_credentials(where, username, password):
     return True
 
 
-def _ip_version(text):
-    """4 or 6 for an IP address, else None."""
-    try:
-        return ipaddress.ip_address(text).version
-    except ValueError:
-        return None
-
-
 def _port(where, relay):
     port = relay.get('port', 587)
     if isinstance(port, bool) or not isinstance(port, (int, str)) or str(port) == '':
@@ -102,12 +92,12 @@ def plan(relay, digest='sha256', postfix_version=None):
     if unknown:
         raise MailTLSError('%s: unknown option(s) %s; known: %s' % (where, ', '.join(unknown), ', '.join(RELAY_FIELDS)))
     host = relay.get('host')
-    if not isinstance(host, str) or not host or '[' in host or ']' in host or (':' in host and _ip_version(host) != 6):
+    if not isinstance(host, str) or not host or '[' in host or ']' in host or (':' in host and not is_ip_literal(host)):
         raise MailTLSError('%s: host must be a host name or address, without brackets or port (got %r)' % (where, host))
     mx = relay.get('mx', False)
     if not isinstance(mx, bool):
         raise MailTLSError('%s: mx must be true or false' % where)
-    if mx and _ip_version(host):
+    if mx and is_ip_literal(host):
         raise MailTLSError('%s: an IP address cannot take an MX lookup; set mx to false' % where)
     port = _port(where, relay)
     written = ('%s:%s' if mx else '[%s]:%s') % (host, port)
