@@ -27,6 +27,10 @@ options:
       - Mapping of mail host name to that host's M(mailtls.postfix.tls_policy_check) result (its C(checks) list).
       - An optional C(defaulted) list per host names the destinations checked at the host's
         C(smtp_tls_security_level) because its policy map has no entry for them.
+      - An optional C(maillog) per host, that host's M(mailtls.postfix.tls_maillog) result, adds the mail sent
+        weighed by volume (the share delivered over authenticated TLS, over TLS without authentication and in
+        clear, per host, for the fleet and per day as an inline SVG chart) and the busiest next hops whose mail
+        was not authenticated.
     type: dict
     required: true
   format:
@@ -41,6 +45,11 @@ options:
   generated:
     description: A time stamp to print in the report's heading.
     type: str
+  probe:
+    description:
+      - A record of the gather playbook (its C(results)); the report's table of the busiest next hops whose mail
+        was not authenticated says for each what harden would write from it.
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -64,9 +73,9 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._errors import Mai
 from ansible_collections.mailtls.postfix.plugins.module_utils._report import build, render
 
 
-def tls_posture_report(hosts, format='markdown', warn_days=21, generated=None):  # pylint: disable=redefined-builtin
+def tls_posture_report(hosts, format='markdown', warn_days=21, generated=None, probe=None):  # pylint: disable=redefined-builtin
     try:
-        return render(build(hosts, int(warn_days), generated), format)
+        return render(build(hosts, int(warn_days), generated, probe), format)
     except MailTLSError as e:
         raise AnsibleFilterError(str(e))
 

@@ -83,12 +83,13 @@ def _row_severity(check, endpoint, warn_days):
     return 'ok', endpoint.get('reason') or ''
 
 
-def build(hosts, warn_days=21, generated=None):
+def build(hosts, warn_days=21, generated=None, probe=None):
     """The report as data: summary counts, problems and one row per host x destination x endpoint.
 
     ``hosts``: mapping of mail host name to the return value of tls_policy_check (``checks``), with an
     optional ``defaulted`` list: destinations checked at the host's smtp_tls_security_level because the
-    map has no entry for them.
+    map has no entry for them, and an optional ``maillog``: the host's tls_maillog result (the mail it sent).
+    ``probe``: a gather record (its ``results``), for what harden would do for a next hop.
     """
     if not isinstance(hosts, dict):
         raise MailTLSError('report: expected a mapping of host name to tls_policy_check results, got %s'
@@ -156,8 +157,96 @@ def build(hosts, warn_days=21, generated=None):
             raise MailTLSError('report: tlsa of %s must be a list of zone-file lines' % host)
         if records:
             tlsa[host] = records
+    volume = volume_section(hosts, probe)
+    if volume:
+        summary['volume'] = volume['fleet']
     return {'generated': generated, 'warn_days': warn_days, 'summary': summary, 'problems': problems, 'rows': rows,
-            'tlsa': tlsa, 'own': own}
+            'tlsa': tlsa, 'own': own, 'volume': volume}
+
+
+AUTHENTICATING = ('fingerprint', 'secure', 'verify', 'dane', 'dane-only')
+VOLUME_CLASSES = (('verified', 'authenticated TLS (Verified)'), ('unauthenticated', 'TLS, not authenticated'),
+                  ('clear', 'in clear'))
+
+
+def _shares(counts):
+    total = sum(counts.get(c, 0) for c, dummy in VOLUME_CLASSES)
+    out = dict((c, counts.get(c, 0)) for c, dummy in VOLUME_CLASSES)
+    out['delivered'] = total
+    out['shares'] = dict((c, round(100.0 * out[c] / total, 1) if total else None) for c, dummy in VOLUME_CLASSES)
+    return out
+
+
+def _harden_says(nexthop, level, probe):
+    if level in AUTHENTICATING:
+        return 'deployed: %s (what is sent from now on is authenticated)' % level
+    for result in (probe or {}).get('results') or []:
+        if result.get('destination') == nexthop or result.get('key') == nexthop:
+            policy = result.get('policy') or {}
+            return 'harden: %s (%s)' % (result.get('policy_line') or policy.get('level'), policy.get('reason') or 'probe')
+    return 'not probed: name it in mailtls_destinations, or let gather read the log (mailtls_log_destinations)'
+
+
+def volume_section(hosts, probe=None, top=10):
+    """The share of delivered mail by TLS outcome, per host, for the fleet and per day, and the busiest next hops
+    whose mail was not authenticated, from each host's tls_maillog result (``maillog``). None without any."""
+    logs = dict((h, hosts[h].get('maillog')) for h in sorted(hosts) if hosts[h].get('maillog'))
+    if not logs:
+        return None
+    per_host, days, worst = [], {}, []
+    for host, log in logs.items():
+        if not isinstance(log, dict) or not isinstance(log.get('nexthops'), list) or not isinstance(log.get('totals'), dict):
+            raise MailTLSError('report: maillog of %s must be a tls_maillog result (nexthops and totals)' % host)
+        per_host.append(dict(_shares(log['totals']), host=host, deferred=log['totals'].get('deferred', 0),
+                             bounced=log['totals'].get('bounced', 0), first=log.get('first'), last=log.get('last'),
+                             window=log.get('window') or {}))
+        for day in log.get('days') or []:
+            into = days.setdefault(day['day'], dict((c, 0) for c, dummy in VOLUME_CLASSES))
+            for c, dummy in VOLUME_CLASSES:
+                into[c] += day.get(c, 0)
+        for hop in log['nexthops']:
+            classes = hop.get('classes') or {}
+            weak = classes.get('unauthenticated', 0) + classes.get('clear', 0)
+            if weak:
+                worst.append(dict(_shares(classes), host=host, nexthop=hop['nexthop'], level=hop.get('level'),
+                                  not_authenticated=weak, harden=_harden_says(hop['nexthop'], hop.get('level'), probe)))
+    worst.sort(key=lambda r: (-r['not_authenticated'], r['host'], r['nexthop']))
+    fleet = _shares(dict((c, sum(h[c] for h in per_host)) for c, dummy in VOLUME_CLASSES))
+    return {'hosts': per_host, 'fleet': fleet, 'top': worst[:top],
+            'days': [dict(_shares(days[d]), day=d) for d in sorted(days)]}
+
+
+def _pct(value):
+    return '-' if value is None else '%.1f%%' % value
+
+
+def _share_cells(r):
+    return ['%d (%s)' % (r[c], _pct(r['shares'][c])) for c, dummy in VOLUME_CLASSES]
+
+
+VOLUME_TITLE = 'Mail sent, weighed by volume'
+VOLUME_COLUMNS = ['Delivered'] + [title for dummy, title in VOLUME_CLASSES]
+
+
+def chart_svg(days, width_per_day=36, height=120):
+    """A stacked bar per day of the shares (verified, not authenticated, in clear), inline SVG, no external assets."""
+    colours = {'verified': '#0a6b1f', 'unauthenticated': '#d9a400', 'clear': '#b00020'}
+    width = max(1, len(days)) * width_per_day + 40
+    out = ['<svg id="volume-chart" xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img" '
+           'aria-label="share of delivered mail by TLS outcome per day">' % (width, height + 30)]
+    out.append('<text x="0" y="10" font-size="10">100%%</text><text x="0" y="%d" font-size="10">0%%</text>' % (height + 4))
+    for i, day in enumerate(days):
+        x, y = 40 + i * width_per_day, 4.0
+        for c, title in VOLUME_CLASSES:
+            share = day['shares'][c] or 0.0
+            h = height * share / 100.0
+            if h > 0:
+                out.append('<rect class="%s" x="%d" y="%.1f" width="%d" height="%.1f" fill="%s"><title>%s %s: %d (%s)</title></rect>'
+                           % (c, x, y, width_per_day - 6, h, colours[c], _h(day['day']), _h(title), day[c], _pct(day['shares'][c])))
+            y += h
+        out.append('<text x="%d" y="%d" font-size="9">%s</text>' % (x, height + 20, _h(day['day'][5:])))
+    out.append('</svg>')
+    return ''.join(out)
 
 
 def own_rows(hosts):
@@ -227,7 +316,9 @@ def _summary_lines(report):
         ('Certificates expiring within %d days' % report['warn_days'], s['expiring']),
         ('Problems', s['problems']),
     ] + ([('Own ports: bad / warn / ok', ' / '.join(str(s['own'][v]) for v in ('bad', 'warn', 'ok')))]
-         if sum(s.get('own', {}).values()) else [])
+         if sum(s.get('own', {}).values()) else []) + (
+        [('Mail sent: authenticated / not authenticated / in clear',
+          ' / '.join(_pct(s['volume']['shares'][c]) for c, dummy in VOLUME_CLASSES))] if s.get('volume') else [])
 
 
 def render_markdown(report):
@@ -264,6 +355,30 @@ def render_markdown(report):
                 cells[-1] = '**%s** %s' % (r['severity'].upper(), cells[-1])
             out.append('| %s |' % ' | '.join(cells))
         out.append('')
+    volume = report.get('volume')
+    if volume:
+        out += ['## %s' % VOLUME_TITLE, '', '| Mail host | %s | Deferred | Bounced |' % ' | '.join(VOLUME_COLUMNS),
+                '|---|---:|---:|---:|---:|---:|---:|']
+        for r in volume['hosts']:
+            out.append('| %s | %d | %s | %d | %d |' % (_md(r['host']), r['delivered'], ' | '.join(_share_cells(r)),
+                                                       r['deferred'], r['bounced']))
+        f = volume['fleet']
+        out += ['| **fleet** | %d | %s | | |' % (f['delivered'], ' | '.join(_share_cells(f))), '',
+                '### Busiest next hops whose mail was not authenticated', '']
+        if volume['top']:
+            out += ['| Mail host | Next hop | Level | Not authenticated | %s | What harden does |' % ' | '.join(VOLUME_COLUMNS),
+                    '|---|---|---|---:|---:|---:|---:|---:|---|']
+            for r in volume['top']:
+                out.append('| %s | %s | %s | %d | %d | %s | %s |' % (
+                    _md(r['host']), _md(r['nexthop']), _md(r['level'] or '-'), r['not_authenticated'], r['delivered'],
+                    ' | '.join(_share_cells(r)), _md(r['harden'])))
+        else:
+            out.append('None: every message delivered in the window went over authenticated TLS.')
+        out += ['', '### Per day', '', '| Day | %s |' % ' | '.join(VOLUME_COLUMNS), '|---|---:|---:|---:|---:|']
+        for r in volume['days']:
+            out.append('| %s | %d | %s |' % (r['day'], r['delivered'], ' | '.join(_share_cells(r))))
+        out += ['', 'Counted from each host\'s mail log (tls_maillog): messages delivered, by the trust Postfix '
+                'logged for the session that delivered them.', '']
     if report.get('tlsa'):
         out += ['## DANE TLSA records of the fleet\'s own MX hosts', '',
                 'To publish in the DNSSEC-signed zones of the MX names (current and next keys):', '', '```']
@@ -364,6 +479,34 @@ def render_html(report):
                    'anonymous suites or a chain that does not verify. Amber: what public mail-TLS tests mark on port 25 '
                    '(TLS 1.0/1.1, CBC, suites without forward secrecy, finite-field DHE), a certificate that expires soon, '
                    'a port that could not be reached.</p>')
+    volume = report.get('volume')
+    if volume:
+        out.append('<h2>%s</h2>' % _h(VOLUME_TITLE))
+        out.append('<table id="volume"><thead><tr><th>Mail host</th>%s<th>Deferred</th><th>Bounced</th></tr></thead><tbody>'
+                   % ''.join('<th>%s</th>' % _h(c) for c in VOLUME_COLUMNS))
+        for r in volume['hosts'] + [dict(volume['fleet'], host='fleet', deferred='', bounced='')]:
+            out.append('<tr class="%s"><td>%s</td><td class="n">%s</td>%s<td class="n">%s</td><td class="n">%s</td></tr>' % (
+                'bad' if r['clear'] else ('warn' if r['unauthenticated'] else 'ok'), _h(r['host']), r['delivered'],
+                ''.join('<td class="n %s">%s</td>' % (c, _h(cell)) for (c, dummy), cell in zip(VOLUME_CLASSES, _share_cells(r))),
+                _h(r['deferred']), _h(r['bounced'])))
+        out.append('</tbody></table>')
+        out.append(chart_svg(volume['days']))
+        out.append('<h3>Busiest next hops whose mail was not authenticated</h3>')
+        if volume['top']:
+            out.append('<table id="unauthenticated"><thead><tr><th>Mail host</th><th>Next hop</th><th>Level</th>'
+                       '<th>Not authenticated</th>%s<th>What harden does</th></tr></thead><tbody>'
+                       % ''.join('<th>%s</th>' % _h(c) for c in VOLUME_COLUMNS))
+            for r in volume['top']:
+                out.append('<tr class="%s"><td>%s</td><td>%s</td><td>%s</td><td class="n">%d</td><td class="n">%d</td>%s<td>%s</td></tr>'
+                           % ('bad' if r['clear'] else 'warn', _h(r['host']), _h(r['nexthop']), _h(r['level'] or '-'),
+                              r['not_authenticated'], r['delivered'], ''.join('<td class="n">%s</td>' % _h(c) for c in _share_cells(r)),
+                              _h(r['harden'])))
+            out.append('</tbody></table>')
+        else:
+            out.append('<p id="unauthenticated">None: every message delivered in the window went over authenticated TLS.</p>')
+        out.append('<p class="legend">Counted from each host\'s mail log (tls_maillog): messages delivered, by the trust '
+                   'Postfix logged for the session that delivered them (Verified; Trusted, Untrusted or Anonymous; no TLS). '
+                   'The chart shows the shares per day (green authenticated, amber not authenticated, red in clear).</p>')
     if report.get('tlsa'):
         out.append("<h2>DANE TLSA records of the fleet's own MX hosts</h2>")
         out.append('<p>To publish in the DNSSEC-signed zones of the MX names (current and next keys):</p>')
@@ -383,4 +526,5 @@ def render(report, fmt):
     raise MailTLSError("report: format must be markdown, html or data, got %r" % (fmt,))
 
 
-__all__ = ['OWN_COLUMNS', 'build', 'endpoint_facts', 'own_rows', 'pki_trust', 'render', 'render_html', 'render_markdown', 'with_facts']
+__all__ = ['OWN_COLUMNS', 'build', 'chart_svg', 'endpoint_facts', 'own_rows', 'pki_trust', 'render', 'render_html', 'render_markdown',
+           'volume_section', 'with_facts']

@@ -3,7 +3,11 @@
 Everything listens on 127.0.0.1 only, on ports the kernel picks.
 """
 import datetime
+import json
+import os
+import shutil
 import socket
+import subprocess
 import ssl
 import threading
 import time
@@ -305,3 +309,31 @@ example.net                 secure
 smtp.example.com:587 encrypt
 [smarthost.example]:submission encrypt,protocols=>=TLSv1.2
 """ % (EXAMPLE_PINS[0].lower(), EXAMPLE_PINS[1])
+
+
+LAB_IMAGE = 'localhost/mailtls-lab:bookworm'
+_TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+
+
+def lab_image_runner(work, image=LAB_IMAGE):
+    """A function that runs ``python3 /work/inner.py ARGS...`` in a fresh lab container (no network), with this
+    collection at /src/ansible_collections/mailtls/postfix and Ansible's package at /src/ansible (read-only), the
+    directory ``work`` at /work (read-only), and returns the JSON the script prints. Fails the test, saying why,
+    without podman or the lab image (make lab)."""
+    import ansible
+    import pytest
+    podman = shutil.which('podman')
+    env = dict(os.environ, CONTAINERS_CONF=os.path.join(_TOP, 'tests', 'lab', 'containers.conf'))
+    if not podman or subprocess.run([podman, 'image', 'exists', image], env=env, check=False).returncode != 0:
+        pytest.fail('this test needs podman and the lab image %s: run make lab' % image)
+
+    def run(*args):
+        proc = subprocess.run(
+            [podman, 'run', '--rm', '--network', 'none',
+             '-v', '%s:/src/ansible_collections/mailtls/postfix:ro' % _TOP,
+             '-v', '%s:/src/ansible:ro' % os.path.dirname(ansible.__file__),
+             '-v', '%s:/work:ro' % work, image, 'python3', '/work/inner.py'] + list(args),
+            env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return json.loads(proc.stdout)
+    return run

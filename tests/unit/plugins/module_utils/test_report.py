@@ -204,3 +204,67 @@ def test_without_posture_there_is_no_own_section(checks):
     with pytest.raises(MailTLSError) as err:
         build({'mx1': {'checks': checks, 'posture': {'ports': 'x'}}})
     assert 'posture of mx1 must be a tls_server_posture result' in str(err.value)
+
+
+def _maillog(tmp_path):
+    """A real tls_maillog summary of a crafted log (the reader's own test story), as the module returns it."""
+    import os
+    import time
+    from ansible_collections.mailtls.postfix.plugins.module_utils._maillog import Reader, summarize
+    lines = []
+    for i, (trust, domain) in enumerate([('Verified', 'good.example')] * 6 + [('Untrusted', 'weak.example')] * 3
+                                        + [(None, 'plain.example')] * 1):
+        stamp = 'Dec 0%d 10:00:%02d' % (1 + i // 5, i)
+        if trust:
+            lines.append('%s mx postfix/smtp[%d]: %s TLS connection established to mx.%s[192.0.2.1]:25: TLSv1.3 with '
+                         'cipher TLS_AES_256_GCM_SHA384 (256/256 bits)' % (stamp, 100 + i, trust, domain))
+        lines.append('%s mx postfix/smtp[%d]: Q%d: to=<a@%s>, relay=mx.%s[192.0.2.1]:25, delay=1, delays=0/0/0/1, '
+                     'dsn=2.0.0, status=sent (250 2.0.0 Ok)' % (stamp, 100 + i, i, domain, domain))
+    path = tmp_path / 'mail.log'
+    path.write_text('\n'.join(lines) + '\n')
+    t = time.mktime((2026, 12, 3, 0, 0, 0, 0, 0, -1))
+    os.utime(str(path), (t, t))
+    reader = Reader()
+    reader.read_file(str(path))
+    return summarize(reader, policy={'good.example': 'secure'}, default_level='may')
+
+
+def test_volume_shares_per_host_fleet_and_day_and_what_harden_does(checks, tmp_path):
+    log = _maillog(tmp_path)
+    probe = {'results': [{'destination': 'weak.example', 'key': 'weak.example', 'policy_line': 'weak.example encrypt',
+                          'policy': {'level': 'encrypt', 'reason': 'self-signed certificate'}}]}
+    report = build({'mx1': {'checks': checks, 'maillog': log}, 'mx2': {'checks': checks, 'maillog': log}}, probe=probe)
+    volume = report['volume']
+    assert volume['fleet']['delivered'] == 20
+    assert (volume['fleet']['verified'], volume['fleet']['unauthenticated'], volume['fleet']['clear']) == (12, 6, 2)
+    assert volume['fleet']['shares'] == {'verified': 60.0, 'unauthenticated': 30.0, 'clear': 10.0}
+    assert [h['host'] for h in volume['hosts']] == ['mx1', 'mx2']
+    assert volume['days'] == [
+        {'day': '2026-12-01', 'verified': 10, 'unauthenticated': 0, 'clear': 0, 'delivered': 10,
+         'shares': {'verified': 100.0, 'unauthenticated': 0.0, 'clear': 0.0}},
+        {'day': '2026-12-02', 'verified': 2, 'unauthenticated': 6, 'clear': 2, 'delivered': 10,
+         'shares': {'verified': 20.0, 'unauthenticated': 60.0, 'clear': 20.0}}]
+    top = [(r['host'], r['nexthop'], r['not_authenticated'], r['harden']) for r in volume['top']]
+    assert top == [('mx1', 'weak.example', 3, 'harden: weak.example encrypt (self-signed certificate)'),
+                   ('mx2', 'weak.example', 3, 'harden: weak.example encrypt (self-signed certificate)'),
+                   ('mx1', 'plain.example', 1, top[2][3]), ('mx2', 'plain.example', 1, top[3][3])]
+    assert top[2][3].startswith('not probed')
+    md = render(report, 'markdown')
+    assert '| **fleet** | 20 | 12 (60.0%) | 6 (30.0%) | 2 (10.0%) | | |' in md
+    assert '| Mail sent: authenticated / not authenticated / in clear | 60.0% / 30.0% / 10.0% |' in md
+    html = render(report, 'html')
+    assert '<svg id="volume-chart"' in html and 'http://' not in html.replace('http://www.w3.org/2000/svg', '')
+    # one bar segment per non-empty class and day: day 1 green only, day 2 all three
+    assert len(re.findall(r'<rect class="(verified|unauthenticated|clear)"', html)) == 4
+    assert '<table id="unauthenticated">' in html
+
+
+def test_a_host_whose_mail_was_all_authenticated_and_bad_input(checks, tmp_path):
+    log = _maillog(tmp_path)
+    log['nexthops'] = [h for h in log['nexthops'] if h['nexthop'] == 'good.example']
+    report = build({'mx1': {'checks': checks, 'maillog': log}})
+    assert report['volume']['top'] == []
+    assert 'every message delivered in the window went over authenticated TLS' in render(report, 'markdown')
+    assert build({'mx1': {'checks': checks}})['volume'] is None
+    with pytest.raises(MailTLSError, match='maillog of mx1 must be a tls_maillog result'):
+        build({'mx1': {'checks': checks, 'maillog': {'nexthops': 'x'}}})

@@ -7,18 +7,14 @@ per continuation line. The judge is Postfix: postmap indexes the same source on 
 key as written. Needs the lab image (make lab); without it the test fails and says so.
 """
 import json
-import os
-import shutil
-import subprocess
 
 import pytest
 
-from labkit import EXAMPLE_PINS, POSTCONF5_EXAMPLE
+from labkit import EXAMPLE_PINS, LAB_IMAGE, POSTCONF5_EXAMPLE, lab_image_runner
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import PolicyEntry, logical_lines
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
-IMAGE = 'localhost/mailtls-lab:bookworm'
+IMAGE = LAB_IMAGE
 PIN1, PIN2 = EXAMPLE_PINS
 # the postconf(5) example and the forms of issue 15 (labkit), and keys and commas as operators write them
 SOURCE = POSTCONF5_EXAMPLE + "Mixed.Case.Example          encrypt, protocols=>=TLSv1.2, ciphers=high\n"
@@ -43,32 +39,15 @@ print(json.dumps(out))
 '''
 
 
-def _ansible_package():
-    import ansible
-    return os.path.dirname(ansible.__file__)
-
-
 @pytest.fixture(scope='module')
 def container_run(tmp_path_factory):
-    podman = shutil.which('podman')
-    env = dict(os.environ, CONTAINERS_CONF=os.path.join(TOP, 'tests', 'lab', 'containers.conf'))
-    if not podman or subprocess.run([podman, 'image', 'exists', IMAGE], env=env, check=False).returncode != 0:
-        pytest.fail('this test needs podman and the lab image %s: run make lab' % IMAGE)
     work = tmp_path_factory.mktemp('postmap')
     (work / 'policy.txt').write_text(SOURCE)
     (work / 'inner.py').write_text(INNER)
     (work / 'args.json').write_text(json.dumps({'ANSIBLE_MODULE_ARGS': {
         'path': '/etc/postfix/tls_policy', 'src': '/work/policy.txt', 'map_type': 'hash'}}))
-
-    def run(keys):
-        proc = subprocess.run(
-            [podman, 'run', '--rm', '--network', 'none',
-             '-v', '%s:/src/ansible_collections/mailtls/postfix:ro' % TOP, '-v', '%s:/src/ansible:ro' % _ansible_package(),
-             '-v', '%s:/work:ro' % work, IMAGE, 'python3', '/work/inner.py', '/work/args.json', json.dumps(keys)],
-            env=env, capture_output=True, text=True, timeout=120, check=False)
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        return json.loads(proc.stdout)
-    return run
+    run = lab_image_runner(work, IMAGE)
+    return lambda keys: run('/work/args.json', json.dumps(keys))
 
 
 def source_entries():
