@@ -403,17 +403,22 @@ def findings(result):
     if session and not session['forward_secrecy']:
         out.append(('warn', '%s chose a suite without forward secrecy (%s)' % (label, session['cipher'])))
     cert = result['certificate']
-    if cert:
+    dane = result.get('dane')
+    # RFC 7672 3.1.1: a sender that authenticates the MX by DANE-EE(3) records checks neither the chain nor the
+    # names, so on an MX port whose every key matches a validated record they are not findings
+    dane_authenticated = bool(not users and dane and not dane['error'] and dane['records'] and dane['validated']
+                              and dane['every_key_matches'])
+    if cert and not dane_authenticated:
         if cert['chain_verified'] is False:
             out.append(('bad' if users else 'warn', '%s: the chain does not verify (%s)' % (label, cert['verify_error'])))
         if cert['name_matches'] is False:
             out.append(('bad' if users else 'warn', '%s: the certificate does not name the host' % label))
+    if cert:
         days = cert['days_remaining']
         if days is not None and days < 0:
             out.append(('bad', '%s: the certificate expired %d days ago' % (label, -days)))
         elif days is not None and days < 21:
             out.append(('warn', '%s: the certificate expires in %d days' % (label, days)))
-    dane = result.get('dane')
     if dane and dane['error']:
         out.append(('warn', '%s: %s' % (label, dane['error'])))
     elif dane and dane['records']:

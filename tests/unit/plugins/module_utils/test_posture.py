@@ -259,6 +259,30 @@ def test_every_key_served_against_the_tlsa_records(pki, certs, peer, dns_server,
         assert any(t.endswith('._tcp.peer.test: DANE senders defer mail when they get it') for dummy, t in findings(result))
 
 
+@pytest.mark.parametrize('published, severity', [(['rsa', 'next'], 'ok'), ([], 'warn')])
+def test_dane_ee_makes_the_chain_of_an_mx_no_finding(pki, certs, dns_server, published, severity):
+    """RFC 7672 3.1.1: DANE-EE senders check neither the chain nor the names; without records the chain counts."""
+    ca = certs[0]
+    # a certificate for another name: neither its chain (no CA file) nor its names fit peer.test
+    leaf = pki.issue('elsewhere.test', ['elsewhere.test'], issuer=ca)
+    nxt = pki.issue('next.peer.test', ['peer.test'], issuer=ca, key_type='ec')
+    records = {'rsa': tlsa(leaf), 'next': tlsa(nxt)}
+    p = Peer(leaf, 'smtp')
+    dns = dns_server({('_%d._tcp.peer.test' % p.port, 'TLSA'): [records[k] for k in published]})
+    dns.validated.add('peer.test')
+    try:
+        # no ca_file: the system bundle does not know the lab CA, so the chain does not verify
+        result = inspect('127.0.0.1', p.port, protocol='smtp', mode='starttls', timeout=5, hostname='peer.test',
+                         users=False, resolver=Resolver(['127.0.0.1:%d' % dns.port], 5))
+    finally:
+        p.close()
+    assert result['certificate']['chain_verified'] is False and result['certificate']['name_matches'] is False
+    assert worst(findings(result)) == severity, findings(result)
+    texts = [t for dummy, t in findings(result)]
+    assert any('the chain does not verify' in t for t in texts) == (severity == 'warn')
+    assert any('does not name the host' in t for t in texts) == (severity == 'warn')
+
+
 def test_no_tlsa_records_no_dane_finding(certs, peer, dns_server):
     dns = dns_server({('peer.test', 'A'): ['127.0.0.1']})
     p = peer('smtp')
