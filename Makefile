@@ -29,21 +29,21 @@ export ANSIBLE_PIPELINING := True
 export PATH := $(VENV)/bin:$(PATH)
 
 .PHONY: help setup system-packages venv lab get-pip test units sanity lint docs \
-        molecule demo demo-down build constraints clean bench-probe bench-policy
+        molecule demo demo-down build constraints clean bench-probe bench-policy bench-maillog
 
 help:
 	@echo "make test                   run every test (sanity, units, lint, molecule scenarios)"
 	@echo "make demo                   bring up the fleet lab, harden it, send mail, print a summary; make demo-down removes it"
-	@echo "make setup                  create .venv, install podman/runc/debootstrap/chromium, build lab images"
+	@echo "make setup                  create .venv, install podman/runc/debootstrap/chromium/testssl.sh/pflogsumm, build lab images"
 	@echo "make sanity | units | lint | docs   one kind of test"
 	@echo "make molecule SCENARIO=smoke   one Molecule scenario (molecule test)"
 	@echo "make build                  build the collection tarball"
-	@echo "make bench-probe | bench-policy   benchmarks (print figures, see docs/benchmarks.md)"
+	@echo "make bench-probe | bench-policy | bench-maillog   benchmarks (print figures, see docs/benchmarks.md)"
 
 setup: system-packages venv get-pip lab
 
 system-packages:
-	@missing=""; for cp in podman runc debootstrap git shellcheck chromium testssl:testssl.sh; do \
+	@missing=""; for cp in podman runc debootstrap git shellcheck chromium testssl:testssl.sh pflogsumm; do \
 	  c=$${cp%%:*}; p=$${cp#*:}; command -v $$c >/dev/null || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "setup: installing$$missing with apt"; \
@@ -106,6 +106,9 @@ bench-probe: setup
 
 bench-policy: setup
 	$(VENV)/bin/python tests/bench/policy_map_bench.py --sizes 1000 10000 100000
+
+bench-maillog: venv lab
+	$(VENV)/bin/python tests/bench/maillog_bench.py --sizes 128 1024
 
 build: venv
 	ansible-galaxy collection build --force --output-path .cache/build

@@ -23,7 +23,9 @@ suites=("$@")
 # with postfix), Python for Ansible modules and their libraries, openssl,
 # a CA bundle, dnsmasq for lab DNS, nsd (authoritative), unbound (validating
 # resolver) and ldnsutils (keys, zone signing) for the DNSSEC-signed DANE lab,
-# SASL for submission tests, and the usual process and network tools. Delivered mail lands in /var/mail mbox files.
+# SASL for submission tests, Dovecot (IMAP and POP3) so that the fleet's own
+# mailbox ports can be judged against a real server, and the usual process and
+# network tools. Delivered mail lands in /var/mail mbox files.
 # (python3-cffi-backend is named because debootstrap does not resolve the
 # virtual package python3-cryptography depends on.)
 packages=(
@@ -31,6 +33,7 @@ packages=(
     openssl ca-certificates ssl-cert iproute2 procps dnsmasq
     nsd unbound ldnsutils
     libsasl2-modules sasl2-bin
+    dovecot-imapd dovecot-pop3d
 )
 
 recipe_hash() {

@@ -1,6 +1,7 @@
 """Render a posture report (HTML) in headless Chromium and check what a reader sees.
 
-    python3 check-report.py REPORT.html [--expect DEST=CLASS ...] [--rest CLASS] [--own HOST:PORT=CLASS ...] [--screenshot OUT.png]
+    python3 check-report.py REPORT.html [--expect DEST=CLASS ...] [--rest CLASS] [--own HOST:PORT=CLASS ...]
+                            [--volume HOST=DELIVERED ...] [--screenshot OUT.png]
 
 Checks, on the DOM as Chromium built it (--dump-dom) and on a screenshot:
   - the summary table and the posture table are there, with the ten column headings;
@@ -8,7 +9,10 @@ Checks, on the DOM as Chromium built it (--dump-dom) and on a screenshot:
     CLASS (ok, warn, bad);
   - --rest CLASS: every row of a destination not named by --expect has row class CLASS;
   - every --own HOST:PORT=CLASS: the fleet's own servers table (table#own) has one row for HOST's PORT, of class CLASS;
-  - the screenshot shows the problem colours: red rows when a row (of either table) is bad, amber when one is warn
+  - every --volume HOST=DELIVERED: the volume table (table#volume) has one row for HOST with that many messages
+    delivered, and the page has the chart (svg#volume-chart) with a bar segment (rect) per class and day, whose
+    green, amber and red are in the screenshot when segments of that class are;
+  - the screenshot shows the problem colours: red rows when a row (of any table) is bad, amber when one is warn
     (pixels of the row background colours are counted in the decoded PNG).
 Prints what it found; exits 1 with the reason when a check fails, 2 when Chromium cannot run.
 """
@@ -25,16 +29,23 @@ from html.parser import HTMLParser
 COLUMNS = ['Mail host', 'Destination', 'Level', 'Delivers', 'MX endpoint', 'TLS', 'Key', 'Days left', 'Trust', 'Note']
 # background colours of the row classes in the report's CSS (tr.bad td, tr.warn td)
 COLOURS = {'bad': (0xfd, 0xe2, 0xe1), 'warn': (0xff, 0xf4, 0xcc)}
+# fill colours of the chart's bar segments (_report.chart_svg)
+CHART = {'verified': (0x0a, 0x6b, 0x1f), 'unauthenticated': (0xd9, 0xa4, 0x00), 'clear': (0xb0, 0x00, 0x20)}
 
 
 class Tables(HTMLParser):
     def __init__(self):
         HTMLParser.__init__(self)
         self.tables, self.stack, self.in_cell = {}, [], False
+        self.svg, self.rects = {}, []
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if tag == 'table':
+        if tag == 'svg':
+            self.svg = attrs
+        elif tag == 'rect' and self.svg:
+            self.rects.append(attrs.get('class') or '')
+        elif tag == 'table':
             self.stack.append(attrs.get('id') or '')
             self.tables.setdefault(self.stack[-1], [])
         elif tag == 'tr' and self.stack:
@@ -126,6 +137,8 @@ def main():
     parser.add_argument('--expect', action='append', default=[], metavar='DEST=CLASS')
     parser.add_argument('--own', action='append', default=[], metavar='HOST:PORT=CLASS',
                         help="the class of the row of HOST's own PORT in the fleet's own servers table")
+    parser.add_argument('--volume', action='append', default=[], metavar='HOST=DELIVERED',
+                        help="the number of messages delivered in HOST's row of the volume table")
     parser.add_argument('--rest', choices=('ok', 'warn', 'bad'), help='the class every row not named by --expect must have')
     parser.add_argument('--screenshot', help='where to keep the screenshot (default: a temporary file)')
     args = parser.parse_args()
@@ -167,7 +180,7 @@ def main():
                                     % (row['cells'][1] if len(row['cells']) > 1 else '?', row['cells'][0] if row['cells'] else '?',
                                        row['class'] or 'unclassed', args.rest))
         shot = args.screenshot or os.path.join(tmp, 'report.png')
-        run_chromium(binary, ['--screenshot=' + shot, '--window-size=1600,%d' % (900 + 60 * len(body)), url],
+        run_chromium(binary, ['--screenshot=' + shot, '--window-size=1600,%d' % (900 + 60 * sum(len(t) for t in tables.tables.values()) + (300 if tables.svg else 0)), url],
                      os.path.join(tmp, 'profile'))
         width, height, pixels = png_pixels(shot)
         counts = dict((name, sum(row.count(rgb) for row in pixels)) for name, rgb in COLOURS.items())
@@ -181,9 +194,26 @@ def main():
             classes = [r['class'] for r in own if ':'.join(r['cells'][:2]) == where]
             if classes != [cls]:
                 problems.append('own port %s: rows are %s, expected one %s' % (where, classes, cls))
+        volume = (tables.tables.get('volume') or [{}])[1:]
+        for row in volume:
+            print('  volume %-5s %s' % (row['class'], ' | '.join(row['cells'])))
+        for want in args.volume:
+            host, dummy, delivered = want.partition('=')
+            rows = [r for r in volume if r['cells'][:2] == [host, delivered]]
+            if len(rows) != 1:
+                problems.append('volume: expected one row %s with %s delivered, rows are %s' % (host, delivered, volume))
+        if args.volume:
+            print('check-report: chart %s with %d bar segments %s' % (tables.svg.get('id'), len(tables.rects), sorted(set(tables.rects))))
+            if tables.svg.get('id') != 'volume-chart' or not tables.rects:
+                problems.append('volume: no chart (svg#volume-chart with bar segments) in the rendered page')
+            for cls, rgb in CHART.items():
+                drawn = sum(row.count(rgb) for row in pixels)
+                if (cls in tables.rects) != (drawn > 50):
+                    problems.append('volume chart: %s segments %s in the page, %d pixels of their colour in the screenshot'
+                                    % (cls, 'are' if cls in tables.rects else 'are not', drawn))
         for name in ('bad', 'warn'):
             rendered = counts[name] > 500
-            present = any(r['class'] == name for r in body + own)
+            present = any(r['class'] == name for r in body + own + volume + (tables.tables.get('unauthenticated') or [])[1:])
             if present != rendered:
                 problems.append('%s rows %s in the table but their colour %s in the screenshot (%d pixels)'
                                 % (name, 'are' if present else 'are not', 'is not' if present else 'is', counts[name]))

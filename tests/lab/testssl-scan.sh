@@ -3,8 +3,9 @@
 # network namespace (the scanner is a peer on the lab network; no DNS lookups,
 # nothing leaves the lab).
 #
-#   tests/lab/testssl-scan.sh FROM_CONTAINER CA_FILE OUT_DIR HOST:PORT:IP[:starttls] ...
+#   tests/lab/testssl-scan.sh FROM_CONTAINER CA_FILE OUT_DIR HOST:PORT:IP[:MODE] ...
 #
+# MODE: starttls (SMTP STARTTLS), imap or pop3 (their STARTTLS); none: TLS at once.
 # Writes OUT_DIR/HOST-PORT.json (testssl.sh --jsonfile) and .txt (its report),
 # SCAN_JOBS scans at a time (default 3). Exits non-zero when a scan did not run.
 #
@@ -25,10 +26,15 @@ if [ -z "$pid" ] || [ "$pid" = 0 ]; then
     exit 1
 fi
 
-scan() {  # HOST PORT IP [starttls]
+scan() {  # HOST PORT IP [MODE]
     local host=$1 port=$2 ip=$3 mode=${4:-} extra=()
     [ -n "${SCAN_FULL:-}" ] || extra=(-p -s -f -P -S -U)
-    [ "$mode" = starttls ] && extra+=(--starttls smtp)
+    case "$mode" in
+        '') ;;
+        starttls) extra+=(--starttls smtp) ;;
+        imap|pop3) extra+=(--starttls "$mode") ;;
+        *) echo "testssl-scan: $host:$port: unknown mode $mode" >&2; return 1 ;;
+    esac
     rm -f "$out/$host-$port.json"
     # --nodns none: no DNS query at all (the name comes with --ip); --add-ca: the lab CA is trusted
     nsenter -t "$pid" -n testssl --quiet --color 0 --warnings off --nodns none --ip "$ip" --add-ca "$ca" \
