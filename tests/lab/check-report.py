@@ -180,8 +180,8 @@ def main():
                                     % (row['cells'][1] if len(row['cells']) > 1 else '?', row['cells'][0] if row['cells'] else '?',
                                        row['class'] or 'unclassed', args.rest))
         shot = args.screenshot or os.path.join(tmp, 'report.png')
-        run_chromium(binary, ['--screenshot=' + shot, '--window-size=1600,%d' % (900 + 60 * sum(len(t) for t in tables.tables.values()) + (300 if tables.svg else 0)), url],
-                     os.path.join(tmp, 'profile'))
+        height = 900 + 60 * sum(len(t) for t in tables.tables.values()) + (300 if tables.svg else 0)
+        run_chromium(binary, ['--screenshot=' + shot, '--window-size=1600,%d' % height, url], os.path.join(tmp, 'profile'))
         width, height, pixels = png_pixels(shot)
         counts = dict((name, sum(row.count(rgb) for row in pixels)) for name, rgb in COLOURS.items())
         print('check-report: screenshot %dx%d, pixels of the red rows %d, of the amber rows %d'

@@ -22,15 +22,20 @@ POLICY = """\
 [gw.corp.example]:2525 encrypt
 .partner.example      verify
 """
-LOG = """\
-Dec 01 10:00:00 mx postfix/smtp[10]: Verified TLS connection established to relay.example[192.0.2.1]:587: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)
-Dec 01 10:00:00 mx postfix/smtp[10]: A1: to=<a@anywhere.example>, relay=relay.example[192.0.2.1]:587, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)
-Dec 01 10:00:01 mx postfix/smtp[11]: Untrusted TLS connection established to gw.corp.example[192.0.2.2]:2525: TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)
-Dec 01 10:00:01 mx postfix/smtp[11]: A2: to=<b@sales.corp.example>, relay=gw.corp.example[192.0.2.2]:2525, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)
-Dec 01 10:00:02 mx postfix/smtp[12]: Verified TLS connection established to relay.example[192.0.2.1]:587: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)
-Dec 01 10:00:02 mx postfix/smtp[12]: A3: to=<c@www.partner.example>, relay=relay.example[192.0.2.1]:587, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)
-Dec 01 10:00:03 mx postfix/smtp[13]: A4: to=<d@bare.example>, relay=relay.example[192.0.2.1]:587, delay=1, delays=0/0/0/1, dsn=4.4.2, status=deferred (lost connection)
-"""
+TLS = '{t} TLS connection established to {mx}: {proto} with cipher {cipher} (256/256 bits)'
+DELIVERY = '{qid}: to=<{rcpt}>, relay={mx}, delay=1, delays=0/0/0/1, dsn={dsn}, status={status} ({why})'
+RELAY, GW = 'relay.example[192.0.2.1]:587', 'gw.corp.example[192.0.2.2]:2525'
+LOG = '\n'.join('Dec 01 10:00:0%d mx postfix/smtp[%d]: %s' % (i // 2, 10 + i // 2, line) for i, line in enumerate([
+    TLS.format(t='Verified', mx=RELAY, proto='TLSv1.3', cipher='TLS_AES_256_GCM_SHA384'),
+    DELIVERY.format(qid='A1', rcpt='a@anywhere.example', mx=RELAY, dsn='2.0.0', status='sent', why='250 2.0.0 Ok'),
+    TLS.format(t='Untrusted', mx=GW, proto='TLSv1.2', cipher='ECDHE-RSA-AES256-GCM-SHA384'),
+    DELIVERY.format(qid='A2', rcpt='b@sales.corp.example', mx=GW, dsn='2.0.0', status='sent', why='250 2.0.0 Ok'),
+    TLS.format(t='Verified', mx=RELAY, proto='TLSv1.3', cipher='TLS_AES_256_GCM_SHA384'),
+    DELIVERY.format(qid='A3', rcpt='c@www.partner.example', mx=RELAY, dsn='2.0.0', status='sent', why='250 2.0.0 Ok'),
+    # process 13 logs no TLS line: a connection that failed before TLS
+    'connect to relay.example[192.0.2.1]:587: Connection timed out',
+    DELIVERY.format(qid='A4', rcpt='d@bare.example', mx=RELAY, dsn='4.4.2', status='deferred', why='lost connection'),
+])) + '\n'
 
 # runs inside the container: Postfix's settings, the maps, the module, then postmap -q of every key
 INNER = r'''
