@@ -30,7 +30,8 @@ options:
       - An optional C(maillog) per host, that host's M(mailtls.postfix.tls_maillog) result, adds the mail sent
         weighed by volume (the share delivered over authenticated TLS, over TLS without authentication and in
         clear, per host, for the fleet and per day as an inline SVG chart) and the busiest next hops whose mail
-        was not authenticated.
+        was not authenticated; an optional C(explicit) per host, the levels of its explicit entries by
+        destination, says where harden keeps the operator's entry rather than the probe's recommendation.
     type: dict
     required: true
   format:

@@ -88,7 +88,8 @@ def build(hosts, warn_days=21, generated=None, probe=None):
 
     ``hosts``: mapping of mail host name to the return value of tls_policy_check (``checks``), with an
     optional ``defaulted`` list: destinations checked at the host's smtp_tls_security_level because the
-    map has no entry for them, and an optional ``maillog``: the host's tls_maillog result (the mail it sent).
+    map has no entry for them, an optional ``maillog``: the host's tls_maillog result (the mail it sent), and an
+    optional ``explicit``: the levels of the host's explicit entries by destination (they win in harden).
     ``probe``: a gather record (its ``results``), for what harden would do for a next hop.
     """
     if not isinstance(hosts, dict):
@@ -177,13 +178,21 @@ def _shares(counts):
     return out
 
 
-def _harden_says(nexthop, level, probe):
+def _harden_says(nexthop, level, probe, explicit=None):
+    """What harden does for a next hop: explicit entries win over probe recommendations (tls_policy_decide)."""
     if level in AUTHENTICATING:
         return 'deployed: %s (what is sent from now on is authenticated)' % level
+    recommended = None
     for result in (probe or {}).get('results') or []:
         if result.get('destination') == nexthop or result.get('key') == nexthop:
             policy = result.get('policy') or {}
-            return 'harden: %s (%s)' % (result.get('policy_line') or policy.get('level'), policy.get('reason') or 'probe')
+            recommended = '%s (%s)' % (result.get('policy_line') or policy.get('level'), policy.get('reason') or 'probe')
+            break
+    if nexthop in (explicit or {}):
+        return 'keeps the explicit entry: %s (postfix_tls_policies wins over the probe%s)' % (
+            explicit[nexthop], ', which recommends ' + recommended if recommended else '')
+    if recommended:
+        return 'harden: ' + recommended
     return 'not probed: name it in mailtls_destinations, or let gather read the log (mailtls_log_destinations)'
 
 
@@ -209,7 +218,8 @@ def volume_section(hosts, probe=None, top=10):
             weak = classes.get('unauthenticated', 0) + classes.get('clear', 0)
             if weak:
                 worst.append(dict(_shares(classes), host=host, nexthop=hop['nexthop'], level=hop.get('level'),
-                                  not_authenticated=weak, harden=_harden_says(hop['nexthop'], hop.get('level'), probe)))
+                                  not_authenticated=weak,
+                                  harden=_harden_says(hop['nexthop'], hop.get('level'), probe, hosts[host].get('explicit'))))
     worst.sort(key=lambda r: (-r['not_authenticated'], r['host'], r['nexthop']))
     fleet = _shares(dict((c, sum(h[c] for h in per_host)) for c, dummy in VOLUME_CLASSES))
     return {'hosts': per_host, 'fleet': fleet, 'top': worst[:top],

@@ -233,7 +233,8 @@ def test_volume_shares_per_host_fleet_and_day_and_what_harden_does(checks, tmp_p
     log = _maillog(tmp_path)
     probe = {'results': [{'destination': 'weak.example', 'key': 'weak.example', 'policy_line': 'weak.example encrypt',
                           'policy': {'level': 'encrypt', 'reason': 'self-signed certificate'}}]}
-    report = build({'mx1': {'checks': checks, 'maillog': log}, 'mx2': {'checks': checks, 'maillog': log}}, probe=probe)
+    report = build({'mx1': {'checks': checks, 'maillog': log},
+                    'mx2': {'checks': checks, 'maillog': log, 'explicit': {'weak.example': 'may'}}}, probe=probe)
     volume = report['volume']
     assert volume['fleet']['delivered'] == 20
     assert (volume['fleet']['verified'], volume['fleet']['unauthenticated'], volume['fleet']['clear']) == (12, 6, 2)
@@ -245,8 +246,10 @@ def test_volume_shares_per_host_fleet_and_day_and_what_harden_does(checks, tmp_p
         {'day': '2026-12-02', 'verified': 2, 'unauthenticated': 6, 'clear': 2, 'delivered': 10,
          'shares': {'verified': 20.0, 'unauthenticated': 60.0, 'clear': 20.0}}]
     top = [(r['host'], r['nexthop'], r['not_authenticated'], r['harden']) for r in volume['top']]
+    # mx2's explicit entry wins in harden over the probe's recommendation (tls_policy_decide)
     assert top == [('mx1', 'weak.example', 3, 'harden: weak.example encrypt (self-signed certificate)'),
-                   ('mx2', 'weak.example', 3, 'harden: weak.example encrypt (self-signed certificate)'),
+                   ('mx2', 'weak.example', 3, 'keeps the explicit entry: may (postfix_tls_policies wins over the probe, '
+                                              'which recommends weak.example encrypt (self-signed certificate))'),
                    ('mx1', 'plain.example', 1, top[2][3]), ('mx2', 'plain.example', 1, top[3][3])]
     assert top[2][3].startswith('not probed')
     md = render(report, 'markdown')
