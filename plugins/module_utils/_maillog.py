@@ -222,23 +222,17 @@ class Reader:
             pid, trust = m.group(1), m.group(2)
             if trust is not None:
                 # a new session of this process: its trust, protocol and cipher, not yet bound to a message
-                sessions[pid] = [trust.decode(), m.group(3).decode(), m.group(4).decode(), None, None]
-                sessions.move_to_end(pid)
-                if len(sessions) > MAX_PROCESSES:
-                    sessions.popitem(last=False)
+                self._session(pid, [trust.decode(), m.group(3).decode(), m.group(4).decode(), None, None])
                 continue
             count += 1
             qid, recipient = m.group(5), m.group(6)
             session = sessions.get(pid)
             if session is None or (session[3] is not None and session[3] != qid):
                 # another message on this process without a TLS line of its own: no TLS
-                session = sessions[pid] = [None, None, None, qid, None]
-                sessions.move_to_end(pid)
-                if len(sessions) > MAX_PROCESSES:
-                    sessions.popitem(last=False)
+                session = self._session(pid, [None, None, None, qid, None])
             session[3] = qid
             at = recipient.rfind(b'@')
-            key = (recipient[at + 1:] if at >= 0 else b'', m.group(7))
+            key = (recipient[at + 1:].lower() if at >= 0 else b'', m.group(7))
             seen = session[4]
             if seen is None:
                 seen = session[4] = set()
@@ -248,6 +242,16 @@ class Reader:
             seen.add(key)
             self._count(key[0].decode('utf-8', 'replace').lower().rstrip('.'), key[1].decode(), session, when)
         return count
+
+    def _session(self, pid, session):
+        """Make ``session`` the current one of process ``pid``; forget the process seen longest ago beyond
+        MAX_PROCESSES (memory stays bounded whatever the log's length)."""
+        sessions = self._sessions
+        sessions[pid] = session
+        sessions.move_to_end(pid)
+        if len(sessions) > MAX_PROCESSES:
+            sessions.popitem(last=False)
+        return session
 
     def _count(self, domain, status, session, when):
         stats = self.domains.get(domain)

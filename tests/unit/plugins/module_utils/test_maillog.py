@@ -57,7 +57,7 @@ def story(stamp, t0=T0, program='postfix/smtp'):
     events = [
         (program + '[501]', TLS13.format(trust='Verified', mx='mx.good.example', ip=ip)),
         (program + '[501]', SENT.format(qid='A1', rcpt='a@good.example', mx='mx.good.example', ip=ip)),
-        (program + '[501]', SENT.format(qid='A1', rcpt='b@good.example', mx='mx.good.example', ip=ip)),
+        (program + '[501]', SENT.format(qid='A1', rcpt='b@GOOD.example', mx='mx.good.example', ip=ip)),
         (program + '[502]', TLS13.format(trust='Verified', mx='mx.good.example', ip=ip)),
         (program + '[502]', SENT.format(qid='A2', rcpt='a@Good.Example', mx='mx.good.example', ip=ip)),
         (program + '[501]', TLS13.format(trust='Verified', mx='mx.good.example', ip=ip)),
