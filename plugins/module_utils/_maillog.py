@@ -326,11 +326,16 @@ def nexthop_of(domain, transport, relayhost):
     return relayhost or domain
 
 
+def policy_keys(nexthop):
+    """The smtp_tls_policy_maps keys Postfix tries for a next hop: a [host] or [host]:port next hop verbatim
+    only, a domain then its parents' .domain keys."""
+    return [nexthop] if nexthop.startswith('[') else lookup_keys(nexthop)
+
+
 def level_of(nexthop, policy, default):
     """The TLS level in force for a next hop: its smtp_tls_policy_maps entry (for a domain also its parents'
     .domain entries), else smtp_tls_security_level. Returns (level, where it comes from)."""
-    keys = [nexthop] if nexthop.startswith('[') else lookup_keys(nexthop)
-    for key in keys:
+    for key in policy_keys(nexthop):
         if key in policy:
             words = policy[key].split()
             return (words[0] if words else default), 'policy map (%s)' % key
@@ -388,5 +393,5 @@ def parse_postmap_output(text):
     return found
 
 
-__all__ = ['CLASSES', 'CLASS_OF', 'Reader', 'TRUSTS', 'level_of', 'lookup_keys', 'nexthop_of', 'order_files',
+__all__ = ['CLASSES', 'CLASS_OF', 'Reader', 'TRUSTS', 'level_of', 'lookup_keys', 'nexthop_of', 'order_files', 'policy_keys',
            'parse_postmap_output', 'parse_when', 'summarize', 'transport_nexthop', 'utc_stamp']

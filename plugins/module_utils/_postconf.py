@@ -269,6 +269,11 @@ class Instance:
         rc, dummy, err = self.module.run_command(self.argv('postmap', args))
         return rc, err
 
+    def query(self, spec, keys):
+        """Look ``keys`` up in the map ``spec`` (type:name) with one ``postmap -q - spec`` (keys on standard input,
+        never on a command line). Returns (rc, stdout, stderr): rc 0 some found, 1 none found, else an error."""
+        return self.module.run_command(self.argv('postmap', ['-q', '-', spec]), data='\n'.join(keys))
+
 
 __all__ = ['DIGESTS', 'MASTER_FIELDS', 'SERVICE_TYPES', 'Instance', 'Plan', 'normalize', 'parse_master', 'parse_parameters', 'plan',
            'split_command', 'warnings_of']

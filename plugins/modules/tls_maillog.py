@@ -150,29 +150,26 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._maillog import (
-    Reader, lookup_keys, nexthop_of, order_files, parse_postmap_output, parse_when, summarize, utc_stamp)
+    Reader, lookup_keys, nexthop_of, order_files, parse_postmap_output, parse_when, policy_keys, summarize, utc_stamp)
+from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import Instance
 
 PARAMETERS = ('maillog_file', 'relayhost', 'transport_maps', 'smtp_tls_policy_maps', 'smtp_tls_security_level')
 
 
-def _postconf(module, config_dir):
-    argv = [module.get_bin_path('postconf', required=True), '-c', config_dir, '-h'] + list(PARAMETERS)
-    rc, out, err = module.run_command(argv)
-    if rc != 0:
-        raise MailTLSError('postconf -h %s failed: %s' % (' '.join(PARAMETERS), err.strip() or out.strip()))
-    values = out.splitlines()
+def _settings(instance):
+    """The PARAMETERS' values (postconf -h, one line each, in order)."""
+    values = instance.postconf(['-h'] + list(PARAMETERS))[0].splitlines()
     return dict(zip(PARAMETERS, values + [''] * (len(PARAMETERS) - len(values))))
 
 
-def _query(module, config_dir, maps, keys):
+def _query(module, instance, maps, keys):
     """Each key's value in the first of ``maps`` (a Postfix map list) that has it, with postmap -q - (one process
     per map)."""
     found = {}
     if not keys:
         return found
-    postmap = module.get_bin_path('postmap', required=True)
     for spec in maps.replace(',', ' ').split():
-        rc, out, err = module.run_command([postmap, '-c', config_dir, '-q', '-', spec], data='\n'.join(keys))
+        rc, out, err = instance.query(spec, keys)
         if rc not in (0, 1):
             module.warn('postmap -q - %s failed (%s): its entries are not taken into account' % (spec, err.strip()))
             continue
@@ -198,7 +195,10 @@ def main():
     now = time.time()
     try:
         since, until = parse_when(p['since'], now), parse_when(p['until'], now)
-        settings = _postconf(module, p['config_dir']) if p['lookup'] or not p['paths'] else {}
+        # postconf is needed for the lookups and to find the log; a run on named files without lookups works without Postfix
+        needed = p['lookup'] or not p['paths']
+        instance = Instance(module, p['config_dir'], required=needed)
+        settings = _settings(instance) if needed else {}
         patterns = p['paths']
         if not patterns:
             base = settings.get('maillog_file') or '/var/log/mail.log'
@@ -218,10 +218,10 @@ def main():
             default = settings['smtp_tls_security_level'] or 'none'
             domains = sorted(d for d in reader.domains if d)
             keys = sorted(set(k for d in domains for k in lookup_keys(d)))
-            transport = _query(module, p['config_dir'], settings['transport_maps'], keys)
+            transport = _query(module, instance, settings['transport_maps'], keys)
             hops = set(nexthop_of(d, transport, settings['relayhost']) for d in domains)
-            policy_keys = sorted(set(k for h in hops for k in ([h] if h.startswith('[') else lookup_keys(h))))
-            policy = _query(module, p['config_dir'], settings['smtp_tls_policy_maps'], policy_keys)
+            keys = sorted(set(k for h in hops for k in policy_keys(h)))
+            policy = _query(module, instance, settings['smtp_tls_policy_maps'], keys)
         result = summarize(reader, transport=transport, relayhost=settings.get('relayhost', '') if p['lookup'] else '',
                            policy=policy, default_level=default, top=p['top'], min_messages=p['min_messages'])
     except MailTLSError as e:

@@ -8,7 +8,7 @@ import pytest
 from ansible_collections.mailtls.postfix.plugins.module_utils import _maillog
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._maillog import (
-    Reader, level_of, lookup_keys, nexthop_of, order_files, parse_postmap_output, parse_when, summarize,
+    Reader, level_of, lookup_keys, nexthop_of, order_files, parse_postmap_output, parse_when, policy_keys, summarize,
     transport_nexthop)
 
 # Lines as Postfix 3.7 and 3.10 log them (smtp_tls_loglevel 1), after the stamp and the host name.
@@ -252,6 +252,12 @@ def test_nexthop_and_level_as_postfix_finds_them():
     assert level_of('sub.good.example', policy, 'may') == ('encrypt', 'policy map (.example)')
     assert level_of('[relay.example]:587', policy, 'may') == ('secure', 'policy map ([relay.example]:587)')
     assert level_of('[other.example]:587', policy, 'may') == ('may', 'smtp_tls_security_level')
+
+
+def test_policy_keys_of_a_relay_are_verbatim_and_of_a_domain_include_its_parents():
+    assert policy_keys('[relay.example]:587') == ['[relay.example]:587']
+    assert policy_keys('[relay.example]') == ['[relay.example]']
+    assert policy_keys('sub.good.example') == ['sub.good.example', '.good.example', '.example']
 
 
 def test_postmap_output():

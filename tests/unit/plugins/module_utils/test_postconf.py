@@ -109,12 +109,20 @@ class FakeModule:
     def get_bin_path(self, tool, required=False):
         return '/usr/sbin/' + tool if self.installed else None
 
-    def run_command(self, argv):
-        self.ran.append(argv)
+    def run_command(self, argv, data=None):
+        self.ran.append(argv if data is None else (argv, data))
         return self.answers.get(tuple(argv[-2:]), (0, '', ''))
 
     def fail_json(self, **kw):
         raise AssertionError(kw['msg'])
+
+
+def test_query_feeds_the_keys_on_standard_input_never_on_the_command_line():
+    module = FakeModule({('-', 'hash:/etc/postfix/tls_policy'): (0, 'a.example\tsecure\n', '')})
+    instance = Instance(module, '/etc/postfix')
+    assert instance.query('hash:/etc/postfix/tls_policy', ['a.example', '.example']) == (0, 'a.example\tsecure\n', '')
+    assert module.ran == [(['/usr/sbin/postmap', '-c', '/etc/postfix', '-q', '-', 'hash:/etc/postfix/tls_policy'],
+                           'a.example\n.example')]
 
 
 def test_instance_builds_every_postfix_command_with_its_config_dir():
