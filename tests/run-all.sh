@@ -82,5 +82,14 @@ for i in "${!names[@]}"; do
     printf '  %-24s %-7s %5d s\n' "${names[$i]}" "$status" "${times[$i]}"
 done
 echo "  total time: $(($(date +%s) - start)) s"
+# a failed scenario's first failure, here at the end where a truncated CI log still shows it
+for i in "${!names[@]}"; do
+    s=${names[$i]#molecule:}
+    if [ "${results[$i]}" -ne 0 ] && [ "$s" != "${names[$i]}" ] && [ -f "$logs/molecule-$s.log" ]; then
+        echo "=== first failure of ${names[$i]}"
+        sed 's/\x1b\[[0-9;]*m//g' "$logs/molecule-$s.log" \
+            | awk '/^(TASK|PLAY) \[/ {task = $0} /^(fatal|failed):|^\[ERROR\]/ {print task; n = 1} n && n++ <= 12' | head -14 | cut -c1-400
+    fi
+done
 echo "stages: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
