@@ -22,6 +22,7 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._errors import Mai
 try:
     import dns.exception
     import dns.flags
+    import dns.rdatatype
     import dns.resolver
     HAS_DNSPYTHON = True
     DNSPYTHON_IMPORT_ERROR = None
@@ -170,7 +171,7 @@ class Resolver:
         No records (NXDOMAIN or no data) is not an error: most MX hosts publish none.
         """
         name = '_%d._tcp.%s' % (port, hostname)
-        out = {'name': name, 'records': [], 'validated': False, 'error': None}
+        out = {'name': name, 'records': [], 'validated': False, 'error': None, 'ttl': None}
         if self._resolver is None:
             out['error'] = 'TLSA lookups need the Python library dnspython'
             return out
@@ -188,6 +189,10 @@ class Resolver:
             return out
         out['validated'] = bool(answer.response.flags & dns.flags.AD)
         if answer.rrset is not None:
+            # the zone's own TTL: the signature's original TTL (a cache counts the answer's TTL down)
+            out['ttl'] = max([answer.rrset.ttl] + [
+                sig.original_ttl for rrset in answer.response.answer
+                if rrset.rdtype == dns.rdatatype.RRSIG and rrset.covers == dns.rdatatype.TLSA for sig in rrset])
             out['records'] = sorted(
                 ({'usage': r.usage, 'selector': r.selector, 'mtype': r.mtype, 'data': r.cert.hex()} for r in answer.rrset),
                 key=lambda r: (r['usage'], r['selector'], r['mtype'], r['data']))

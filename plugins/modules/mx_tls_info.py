@@ -232,10 +232,11 @@ results:
             - C(validated) is the resolver's AD bit (the answer was DNSSEC-validated; only a validating resolver you
               trust sets it), C(usable) says validated records exist (Postfix's V(dane) level would enforce them),
               C(matches) whether a DANE-EE (3 1 1 or 3 0 1) record matches the presented key (null when no such
-              record exists or there was no TLS session).
+              record exists or there was no TLS session), C(ttl) the records' TTL (the RRSIG's original TTL where the
+              resolver returns signatures; null without records).
           type: dict
           sample: {name: _25._tcp.mx1.example.com, records: [{usage: 3, selector: 1, mtype: 1, data: "0c72ac70..."}],
-                   validated: true, usable: true, matches: true, error: null}
+                   validated: true, usable: true, matches: true, error: null, ttl: 3600}
         chain_verified: {description: Whether the chain verifies against the CA certificates., type: bool, sample: true}
         verify_error:
           description: Why the chain does not verify, or null.

@@ -236,6 +236,9 @@ class DNSServer:
         self.queries = []
         # names under these domains are answered with the AD bit, as a validating resolver does for signed zones
         self.validated = set()
+        # (name, type) -> original TTL: the answer also carries an RRSIG with that original TTL (the signature
+        # itself is not valid: the AD bit says the resolver validated it), and the records' TTL counts down from it
+        self.signed = {}
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(('127.0.0.1', 0))
         self.sock.settimeout(0.2)
@@ -273,8 +276,15 @@ class DNSServer:
             if name not in self.names:
                 response.set_rcode(dns.rcode.NXDOMAIN)
             elif (name, rdtype) in self.zone:
+                original = self.signed.get((name, rdtype))
                 response.answer.append(dns.rrset.from_text_list(
-                    question.name, 300, dns.rdataclass.IN, question.rdtype, self.zone[(name, rdtype)]))
+                    question.name, 300 if original is None else max(original // 3, 1), dns.rdataclass.IN,
+                    question.rdtype, self.zone[(name, rdtype)]))
+                if original is not None:
+                    response.answer.append(dns.rrset.from_text_list(
+                        question.name, max(original // 3, 1), dns.rdataclass.IN, dns.rdatatype.RRSIG,
+                        ['%s 13 %d %d 20370101000000 20200101000000 4711 %s AAAA' % (
+                            rdtype, len(question.name) - 1, original, '.'.join(name.split('.')[-2:]) + '.')]))
             if self.delay:
                 threading.Timer(self.delay, self.sock.sendto, (response.to_wire(), peer)).start()
             else:

@@ -24,7 +24,7 @@ def test_no_tlsa_records_is_not_an_error(pinned):
     result, dummy2 = probe(prober, 'pinned.test')
     for e in result['endpoints']:
         assert e['dane'] == {'name': '_%d._tcp.%s' % (prober.port, e['hostname']), 'records': [], 'validated': False,
-                             'error': None, 'usable': False, 'matches': None}
+                             'error': None, 'ttl': None, 'usable': False, 'matches': None}
     assert result['policy']['level'] == 'fingerprint'
     # one TLSA query per MX host name, none for the addresses
     # (the lab's servers listen on one high port, so the records are _PORT._tcp.NAME)
