@@ -8,7 +8,7 @@ VENV := $(CURDIR)/.venv
 SCENARIO ?= smoke
 DEMO_SCENARIO ?= fleet
 # Molecule scenarios that `make test` runs.
-TEST_SCENARIOS ?= scanner fleet rotation rollback dane relay default probe smoke
+TEST_SCENARIOS ?= scanner fleet rotation rollback dane relay acme default probe smoke
 
 # Podman on these machines needs the runc runtime (crun fails on their hybrid
 # cgroups) and default ulimits no higher than the host's, or no container

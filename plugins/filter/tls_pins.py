@@ -16,8 +16,8 @@ description:
   - Given a list of certificate entries as the role's C(postfix_tls_certificates) takes them, reads each
     entry's C(chain_content), or the file C(chain_src) on the controller (a relative path is taken from the
     current directory), and returns one item per entry. Key fields are never read.
-  - Entries with C(generate) true are skipped. Their key is made on the mail host, and their pins come from
-    there (the role's C(postfix_tls_host_pins)).
+  - Entries with C(generate) or C(acme) true are skipped. Their key is made on the mail host, and their pins come
+    from there (the role's C(postfix_tls_host_pins)).
 author:
   - mailtls.postfix developers (@mailtls)
 requirements:
@@ -100,7 +100,7 @@ def tls_pins(value, digest='sha256'):
     if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         out = []
         for i, entry in enumerate(value):
-            if isinstance(entry, Mapping) and entry.get('generate'):
+            if isinstance(entry, Mapping) and (entry.get('generate') or entry.get('acme')):
                 continue  # made on the host: no chain on the controller
             label, pem = _entry_chain(i, entry)
             try:

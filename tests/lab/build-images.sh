@@ -24,7 +24,8 @@ suites=("$@")
 # a CA bundle, dnsmasq for lab DNS, nsd (authoritative), unbound (validating
 # resolver) and ldnsutils (keys, zone signing) for the DNSSEC-signed DANE lab,
 # SASL for submission tests, Dovecot (IMAP and POP3) so that the fleet's own
-# mailbox ports can be judged against a real server, and the usual process and
+# mailbox ports can be judged against a real server, certbot (the ACME client
+# the role drives) and pebble (an ACME test CA), and the usual process and
 # network tools. Delivered mail lands in /var/mail mbox files.
 # (python3-cffi-backend is named because debootstrap does not resolve the
 # virtual package python3-cryptography depends on.)
@@ -35,6 +36,8 @@ packages=(
     libsasl2-modules sasl2-bin
     dovecot-imapd dovecot-pop3d
 )
+# the ACME lab (acme scenario) runs on bookworm only: certbot and pebble there
+declare -A suite_packages=([bookworm]="certbot pebble")
 
 recipe_hash() {
     cat "$here/build-images.sh" "$here/mailtls-lab-init" | sha256sum | cut -c1-16
@@ -53,7 +56,7 @@ build() {
     root=$(mktemp -d "${TMPDIR:-/tmp}/mailtls-lab-$suite.XXXXXX")
     trap 'rm -rf "$root"' RETURN
     debootstrap --variant=minbase --cache-dir="$(cd "$cache/debs-$suite" && pwd)" \
-        --include="$(IFS=,; echo "${packages[*]}")" "$suite" "$root" "$mirror" \
+        --include="$(IFS=,; echo "${packages[*]} ${suite_packages[$suite]:-}" | tr ' ' ',' | sed 's/,*$//')" "$suite" "$root" "$mirror" \
         > "$cache/debootstrap-$suite.log" 2>&1 || {
             tail -n 30 "$cache/debootstrap-$suite.log" >&2
             echo "lab: debootstrap of $suite failed (log: $cache/debootstrap-$suite.log)" >&2

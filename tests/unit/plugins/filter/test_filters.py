@@ -74,7 +74,7 @@ def test_pins_of_role_certificate_entries(pki, tmp_path):
     assert pins[1]['pubkey'] == openssl_fingerprint(ec_leaf.pem, 'sha256', pubkey=True)
     assert tls_pins([]) == []
     # keys made on the host have no chain here: skipped (their pins come from the host); generate false is read
-    assert [p['name'] for p in tls_pins([{'name': 'made', 'generate': True, 'key_type': 'ecdsa'}] + entries
+    assert [p['name'] for p in tls_pins([{'name': 'made', 'generate': True, 'key_type': 'ecdsa'}, {'name': 'acme', 'acme': True}] + entries
                                         + [dict(entries[0], name='given', generate=False)])] == ['rsa', 'ecdsa', 'given']
     with pytest.raises(AnsibleFilterError, match=r'certificates\[0\] \(rsa\): chain_src .*/missing.pem cannot be read'):
         tls_pins([{'name': 'rsa', 'chain_src': str(tmp_path / 'missing.pem')}])
