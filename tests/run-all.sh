@@ -11,39 +11,29 @@ scenarios=("$@")
 start=$(date +%s)
 names=() results=() times=()
 
-jobs=${MOLECULE_JOBS:-3}
-logs=.cache/test-logs
-mkdir -p "$logs"
-rm -f "$logs/static.results"
-# The static stages (sanity, units, lint, docs) run one after another, beside
-# the Molecule scenarios: the scenarios spend most of their time waiting on
-# mail queues and reloads, and this takes about three minutes off the total.
-# Their output goes to their own log, printed when they end; their results to
-# a file, read back below (a background job cannot set this shell's arrays).
-static() {
-    local name rc t0
-    for name in sanity units lint docs; do
-        echo
-        echo "=== $name"
-        t0=$(date +%s)
-        case $name in
-            sanity) bash tests/sanity/run.sh ;;
-            units) python -m pytest tests/unit ;;
-            lint) ansible-lint --offline --profile production ;;
-            docs) bash tests/check-docs.sh ;;
-        esac
-        rc=$?
-        echo "=== $name: $([ $rc -eq 0 ] && echo passed || echo "FAILED (exit $rc)") in $(($(date +%s) - t0)) s"
-        echo "$name $rc $(($(date +%s) - t0))" >> "$logs/static.results"
-    done
+stage() {
+    local name=$1 t0 rc
+    shift
+    echo
+    echo "=== $name: $*"
+    t0=$(date +%s)
+    "$@"
+    rc=$?
+    names+=("$name") results+=("$rc") times+=("$(($(date +%s) - t0))")
+    echo "=== $name: $([ $rc -eq 0 ] && echo passed || echo "FAILED (exit $rc)") in $(($(date +%s) - t0)) s"
 }
-echo "=== static stages: started (log $logs/static.log)"
-static > "$logs/static.log" 2>&1 &
-static_pid=$!
+
+stage sanity bash tests/sanity/run.sh
+stage units python -m pytest tests/unit
+stage lint ansible-lint --offline --profile production
+stage docs bash tests/check-docs.sh
 # Molecule scenarios run MOLECULE_JOBS at a time (default 3): their containers
 # mostly wait on each other (mail queues, retries, reloads), so three scenarios
 # share a two-core machine. Each scenario's output goes to its own log, printed
 # whole when it ends.
+jobs=${MOLECULE_JOBS:-3}
+logs=.cache/test-logs
+mkdir -p "$logs"
 declare -A pid_of=() t0_of=()
 finish() {  # $1: scenario; prints its log and records the result
     local s=$1 rc=0
@@ -74,14 +64,6 @@ while [ "${#pid_of[@]}" -gt 0 ]; do
     done
 done
 
-wait "$static_pid"
-echo
-echo "=== static stages (log $logs/static.log)"
-cat "$logs/static.log"
-while read -r name rc t; do
-    names+=("$name") results+=("$rc") times+=("$t")
-done < "$logs/static.results"
-
 # every requested scenario must have a result (a broken loop must not look like a pass)
 if [ "${#names[@]}" -ne $((4 + ${#scenarios[@]})) ]; then
     echo "run-all: ${#names[@]} stages have results, $((4 + ${#scenarios[@]})) were asked for"
@@ -107,12 +89,6 @@ for i in "${!names[@]}"; do
         echo "=== first failure of ${names[$i]}"
         sed 's/\x1b\[[0-9;]*m//g' "$logs/molecule-$s.log" \
             | awk '/^(TASK|PLAY) \[/ {task = $0} /^(fatal|failed):|^\[ERROR\]/ {print task; n = 1} n && n++ <= 12' | head -14 | cut -c1-400
-    fi
-done
-for i in "${!names[@]}"; do
-    if [ "${results[$i]}" -ne 0 ] && [ "${names[$i]#molecule:}" = "${names[$i]}" ]; then
-        echo "=== ${names[$i]} failed: its error lines"
-        grep -E 'ERROR|FAILED|[Ee]rror:|^E ' "$logs/static.log" | head -14 | cut -c1-400
     fi
 done
 echo "stages: $passed passed, $failed failed"

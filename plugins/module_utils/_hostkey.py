@@ -84,7 +84,7 @@ def plan_host_key(path, next_path, key_type, bits, hostnames, days, rotate, rene
     - ``rotate``: the next key becomes the current one (new self-signed certificate) and a new next key is made.
     """
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    writes, actions = {}, []
+    writes, actions, retired = {}, [], []
     current = read_secret(path)
     nxt = read_secret(next_path) if next_path else None
     if current is None:
@@ -96,6 +96,8 @@ def plan_host_key(path, next_path, key_type, bits, hostnames, days, rotate, rene
         if not next_path or nxt is None:
             raise MailTLSError('rotate: there is no next key at %s to rotate to (set next_path and run once without rotate first)'
                                % (next_path or '(next_path not set)'))
+        # the key it replaces: its TLSA record stays published for a TTL after the switch (RFC 7671 8.1)
+        retired.append(key_pins(path, _split(current)[0])['pubkey'])
         current = nxt + self_signed_pem(nxt, hostnames, days, now)
         writes[path] = current
         nxt = None
@@ -123,6 +125,7 @@ def plan_host_key(path, next_path, key_type, bits, hostnames, days, rotate, rene
         'pins': [facts['fingerprints']['pubkey']],
         'next': key_pins(next_path, nxt) if nxt is not None else None,
         'actions': actions,
+        'retired': retired,
     }
     if result['next'] is not None:
         result['pins'].append(result['next']['pubkey'])

@@ -106,6 +106,15 @@ pins:
   type: list
   elements: dict
   sample: [{sha256: "CD:...", sha1: "...", md5: "..."}, {sha256: "EF:...", sha1: "...", md5: "..."}]
+retired:
+  description:
+    - Public-key fingerprints by digest of the key a rotation replaced (empty without a rotation).
+    - Its TLSA record should stay published until the switch is older than the record's TTL.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{sha256: "3D:CC:...", sha1: "..."}]
+  version_added: 0.2.0
 next:
   description: The next key's public-key fingerprints and DANE-EE (3 1 1) data, or null.
   returned: always

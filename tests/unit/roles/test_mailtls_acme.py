@@ -121,6 +121,7 @@ def test_a_bad_or_failed_issuance_leaves_the_current_certificate(lab, mode, text
         assert rc == 1 and out['failed'], out
         assert text in out['msg'] and out['msg'].endswith('(the current certificate stays in place)')
         assert (read('ecdsa.pem'), read('ecdsa.key'), read('ecdsa.next.key')) == (chain, key, nxt)
+        assert 'retired' not in out
 
 
 def test_rotate_makes_the_next_key_current_after_its_certificate_is_issued(lab):
@@ -130,4 +131,6 @@ def test_rotate_makes_the_next_key_current_after_its_certificate_is_issued(lab):
     rc, out = run('--rotate')
     assert rc == 0 and out['status'] == 'renewed: rotated to the next key'
     assert read('ecdsa.key') == nxt and out['pins'][0] == first['pins'][1] and out['pins'][1] not in first['pins']
+    # the replaced key's pin, for its TLSA record to stay published a TTL longer; only a rotation names one
+    assert out['retired'] == first['pins'][:1] and 'retired' not in first
     assert run()[1]['status'] == 'fresh'

@@ -64,11 +64,14 @@ def test_host_key_lifecycle(tmp_path):
 
     again = run(tmp_path, 'tls_host_key', args)
     assert again['changed'] is False and [p['sha256'] for p in again['pins']] == [current_pin, next_pin]
+    assert first['retired'] == [] and again['retired'] == []
 
     rotated = run(tmp_path, 'tls_host_key', dict(args, rotate=True))
     assert rotated['changed'] is True
     assert rotated['pins'][0]['sha256'] == next_pin           # the pinned next key is now in use
     assert rotated['pins'][1]['sha256'] not in (current_pin, next_pin)
+    # the replaced key, whose TLSA record stays published for a TTL after the switch
+    assert [p['sha256'] for p in rotated['retired']] == [current_pin]
     assert stat.S_IMODE(os.stat(nxt).st_mode) == 0o600
 
 
