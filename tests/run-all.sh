@@ -98,20 +98,23 @@ done
 echo "  total time: $(($(date +%s) - start)) s"
 # a failed scenario's failure, here at the end where a truncated CI log still shows it: the last
 # failure before the first play recap that counts a failed host (failures a block rescued or a task
-# ignored come earlier in the log, and are not what stopped the scenario)
+# ignored come earlier in the log, and are not what stopped the scenario); or, where no task failed
+# (an idempotence test), what Molecule printed as CRITICAL
 for i in "${!names[@]}"; do
     s=${names[$i]#molecule:}
     if [ "${results[$i]}" -ne 0 ] && [ "$s" != "${names[$i]}" ] && [ -f "$logs/molecule-$s.log" ]; then
         echo "=== the failure that ended ${names[$i]}"
         sed 's/\x1b\[[0-9;]*m//g' "$logs/molecule-$s.log" | awk '
+            /^CRITICAL/ && !found { print substr($0, 1, 400); crit = 10; next }
+            crit-- > 0 && !found { print substr($0, 1, 400) }
+            found { next }
             /^(TASK|PLAY) \[|^PLAY RECAP/ { task = $0; cap = 0 }
             /^(fatal|failed):|^\[ERROR\]/ && !cap { buf = task; cap = 1 }
             /\.\.\.ignoring$/ { buf = ""; cap = 0; next }
             cap { buf = buf "\n" substr($0, 1, 400); if (++cap > 14) cap = 0 }
             /^PLAY RECAP/ { recap = 1; next }
             recap && /failed=[1-9]/ { hosts = hosts "\n" $0 }
-            recap && /^$/ { recap = 0; if (hosts != "") { print buf; print "recap:" hosts; exit } }
-            END { if (hosts == "") print buf }'
+            recap && /^$/ { recap = 0; if (hosts != "") { print buf; print "recap:" hosts; found = 1 } }'
     fi
 done
 echo "stages: $passed passed, $failed failed"
