@@ -15,6 +15,8 @@
 # containers.podman.podman does.
 # The Makefile puts this directory on ANSIBLE_CONNECTION_PLUGINS and turns
 # pipelining on, so the inventory's "ansible_connection: podman" resolves here first.
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
