@@ -2,12 +2,14 @@
 
 The table below is the source of docs/bad-inputs.md; test_doc_is_in_step fails when they differ
 (regenerate with: MAILTLS_WRITE_DOCS=1 python -m pytest tests/unit/test_bad_inputs.py).
-The role's rows are proven by Molecule scenarios; test_role_rows_have_scenarios checks that each
-named case exists there.
+The role's rows are proven by Molecule scenarios; test_role_rows_are_what_the_scenarios_assert checks
+that each documented message matches every pattern its scenario asserts the role's message against.
 """
 import os
+import re
 
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 from cryptography.hazmat.primitives import serialization
 
@@ -208,6 +210,9 @@ CASES = [
 ]
 
 # The role's rows: (bad input, error, the Molecule scenario and the case that proves it)
+# what the rollback scenario asserts at the end of a message when the role put the snapshot back
+RESTORED = '(the previous configuration was restored; Postfix keeps running on it)'
+
 ROLE_CASES = [
     ('valid certificate that is not the installed one (smtpd_tls_chain_files set to another pair through '
      'postfix_tls_main_cf_extra): every check before the reload passes',
@@ -215,16 +220,16 @@ ROLE_CASES = [
      'installed certificate: presents another certificate (the previous configuration was restored; Postfix keeps running on it)',
      'rollback', 'wrong-certificate-served'),
     ('parameter value smtpd rejects (smtpd_tls_security_level: sometimes)',
-     'Trial start of smtpd with the new configuration failed: smtpd exits at startup ... fatal: Invalid TLS level "sometimes" '
-     '(the previous configuration was restored; Postfix keeps running on it)', 'rollback', 'invalid-value'),
+     'Trial start of smtpd with the new configuration failed: smtpd exits at startup with the new configuration (status 1), '
+     'so Postfix would stop accepting mail: fatal: Invalid TLS level "sometimes" ' + RESTORED, 'rollback', 'invalid-value'),
     ('certificate that cannot be read',
-     "certificate '/etc/postfix/tls/rsa.pem': certificate 1 of the chain cannot be read (...) (the previous configuration was restored ...)",
+     "certificate '/etc/postfix/tls/rsa.pem': certificate 1 of the chain cannot be read (...) " + RESTORED,
      'rollback', 'unreadable-certificate'),
     ('map type this Postfix cannot build (postfix_tls_policy_map_type: cdb)',
-     'postmap cdb:/etc/postfix/tls_policy failed (rc=1): postmap: fatal: unsupported dictionary type: cdb ... (the previous configuration was restored ...)',
+     'postmap cdb:/etc/postfix/tls_policy failed (rc=1): postmap: fatal: unsupported dictionary type: cdb ... ' + RESTORED,
      'rollback', 'failing-postmap'),
     ('main.cf that postfix check rejects (daemon_directory: /nonexistent)',
-     'postfix check fails (status 1): fatal: chdir(/nonexistent): No such file or directory (the previous configuration was restored ...)',
+     'postfix check fails (status 1): fatal: chdir(/nonexistent): No such file or directory ' + RESTORED,
      'rollback', 'failing-postfix-check'),
     ('MTA-STS attributes (policy_type, mx_host_pattern) on Postfix 3.7',
      'mailtls.postfix.tls: Would the policy map change? failed: entries[1] (sts.example.test): policy_type, mx_host_pattern '
@@ -276,7 +281,47 @@ def test_doc_is_in_step():
     assert len(CASES) + len(ROLE_CASES) >= 30
 
 
-def test_role_rows_have_scenarios():
-    for dummy, dummy2, scenario, case in ROLE_CASES:
-        with open(os.path.join(TOP, 'extensions', 'molecule', scenario, 'verify.yml')) as f:
-            assert case in f.read(), '%s: no case %r' % (scenario, case)
+def _walk(tasks):
+    for task in tasks or []:
+        if isinstance(task, dict):
+            yield task
+            for key in ('tasks', 'block', 'rescue', 'always'):
+                for sub in _walk(task.get(key)):
+                    yield sub
+
+
+SEARCH = re.compile(r"""\bis search\((?P<q>["'])(?P<pattern>.*?)(?P=q)\)""")
+
+
+def scenario_patterns(scenario, case):
+    """The patterns that scenario's verify.yml asserts the role's error message against, for the case.
+
+    rollback: the task whose vars have rb_case == case (tasks/inject.yml asserts rb_expect and the outcome in
+    parentheses at the end); elsewhere: the play or block named after the case, the search() patterns of the asserts
+    in its rescues.
+    """
+    with open(os.path.join(TOP, 'extensions', 'molecule', scenario, 'verify.yml')) as f:
+        tasks = list(_walk(yaml.safe_load(f)))
+    patterns = []
+    for task in tasks:
+        rb = task.get('vars') or {}
+        if rb.get('rb_case') == case:
+            outcome = rb.get('rb_outcome', 'the previous configuration was restored; Postfix keeps running on it')
+            patterns += [rb['rb_expect'], '[(]' + re.escape(outcome) + '[)]$']
+        elif case in task.get('name', ''):
+            for rescue in [t['rescue'] for t in _walk([task]) if t.get('rescue')]:
+                for sub in _walk(rescue):
+                    for line in (sub.get('ansible.builtin.assert') or {}).get('that', []):
+                        patterns += [m.group('pattern') for m in SEARCH.finditer(line) if 'ansible_failed_result.msg' in line]
+    return patterns
+
+
+@pytest.mark.parametrize('bad, message, scenario, case', ROLE_CASES, ids=[c[3] for c in ROLE_CASES])
+def test_role_rows_are_what_the_scenarios_assert(bad, message, scenario, case):
+    # the documented message must match every pattern the scenario asserts the role's message against, so that the
+    # table cannot drift from what the scenarios check
+    patterns = scenario_patterns(scenario, case)
+    assert patterns, '%s: no assertion on the error message for the case %r' % (scenario, case)
+    for pattern in patterns:
+        assert re.search(pattern, message), '%s %s: the documented message %r does not match the asserted %r' % (
+            scenario, case, message, pattern)
