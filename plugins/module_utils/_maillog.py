@@ -62,6 +62,8 @@ _SMTP = re.compile(
     rb'[^\n]*?status=(sent|deferred|bounced)\b)')
 _TRADITIONAL = re.compile(rb'([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d:\d\d:\d\d)(?:\.\d+)? \S+ \S+$')
 _ISO = re.compile(rb'(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:[.,]\d+)?(Z|[+-]\d\d:?\d\d)? \S+ \S+$')
+# a delivery line's status -> the count it goes into
+_STATUS_COUNT = {'sent': 'delivered', 'deferred': 'deferred', 'bounced': 'bounced'}
 _RELATIVE = re.compile(r'^(\d+)\s*([smhdw])$')
 _UNITS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}
 
@@ -181,6 +183,10 @@ class Reader:
         self.block_size = BLOCK
         self._sessions = collections.OrderedDict()
         self._day_names = {}
+        # one message's recipients in several domains, in one session and with one status, are counted once per
+        # domain; summarize() takes the repeats back where those domains share a next hop. Key: (domain, status,
+        # the message's earlier domains with that status, trust, protocol, cipher, day) -> how many such lines
+        self.repeats = {}
 
     def read_file(self, path):
         """Read one log file (plain or .gz). A file last written before the window is skipped unread."""
@@ -239,8 +245,14 @@ class Reader:
             elif key in seen:
                 # another recipient of the same message in the same session
                 continue
+            domain = key[0].decode('utf-8', 'replace').lower().rstrip('.')
+            earlier = tuple(sorted(set(d.decode('utf-8', 'replace').lower().rstrip('.') for d, status in seen
+                                       if status == key[1]) - set([domain])))
             seen.add(key)
-            self._count(key[0].decode('utf-8', 'replace').lower().rstrip('.'), key[1].decode(), session, when)
+            day = self._count(domain, key[1].decode(), session, when)
+            if earlier:
+                repeat = (domain, key[1].decode(), earlier, session[0], session[1], session[2], day)
+                self.repeats[repeat] = self.repeats.get(repeat, 0) + 1
         return count
 
     def _session(self, pid, session):
@@ -261,10 +273,10 @@ class Reader:
         self.last = when if self.last is None or when > self.last else self.last
         if status == 'deferred':
             stats['deferred'] += 1
-            return
+            return None
         if status == 'bounced':
             stats['bounced'] += 1
-            return
+            return None
         stats['delivered'] += 1
         trust, protocol, cipher = session[0], session[1], session[2]
         stats['tls'][trust or 'none'] += 1
@@ -278,6 +290,7 @@ class Reader:
         if per_day is None:
             per_day = self.days[day] = dict((c, 0) for c in CLASSES)
         per_day[CLASS_OF[trust]] += 1
+        return day
 
 
 def order_files(paths):
@@ -360,6 +373,19 @@ def summarize(reader, transport=None, relayhost='', policy=None, default_level='
             for name, n in stats[group].items():
                 into[group][name] = into[group].get(name, 0) + n
     rows = []
+    # a message counts once per next hop and session, however many of that hop's domains it went to
+    days = dict((d, dict(n)) for d, n in reader.days.items())
+    for (domain, status, earlier, trust, protocol, cipher, day), n in reader.repeats.items():
+        hop = hops[nexthop_of(domain, transport, relayhost)]
+        if hop['nexthop'] not in set(nexthop_of(d, transport, relayhost) for d in earlier):
+            continue
+        hop[_STATUS_COUNT[status]] -= n
+        if status == 'sent':
+            hop['tls'][trust or 'none'] -= n
+            if protocol:
+                hop['protocols'][protocol] -= n
+                hop['ciphers'][cipher] -= n
+            days[day][CLASS_OF[trust]] -= n
     for hop, row in hops.items():
         row['domains'] = sorted(row['domains'])
         row['level'], row['level_from'] = level_of(hop, policy, default_level)
@@ -374,7 +400,7 @@ def summarize(reader, transport=None, relayhost='', policy=None, default_level='
     if top:
         chosen = chosen[:top]
     return {'nexthops': chosen, 'totals': totals,
-            'days': [dict(reader.days[d], day=d) for d in sorted(reader.days)],
+            'days': [dict(days[d], day=d) for d in sorted(days)],
             'files': reader.files, 'first': utc_stamp(reader.first), 'last': utc_stamp(reader.last)}
 
 

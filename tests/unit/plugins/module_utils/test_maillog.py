@@ -281,3 +281,39 @@ def test_summary_merges_domains_into_their_next_hop_and_counts_classes(tmp_path)
     assert result['days'] == [{'day': '2025-12-02', 'verified': 3, 'unauthenticated': 1, 'clear': 1}]
     assert [r['nexthop'] for r in summarize(reader, top=1)['nexthops']] == ['good.example']
     assert [r['nexthop'] for r in summarize(reader, min_messages=1)['nexthops']] == ['good.example', 'plain.example', 'weak.example']
+
+
+def test_a_message_to_several_domains_behind_one_next_hop_counts_once_per_session(tmp_path):
+    # one session of process 601 to the relay delivers M1 to three domains (two behind [relay.example]:587, one
+    # behind [other.example]); M2 in the next session of the same process goes to one of them; M3's two domains
+    # behind the relay are deferred, then bounced in a later session
+    relay, ip = 'relay.example', '192.0.2.20'
+    lines = [
+        ('postfix/smtp[601]', TLS13.format(trust='Verified', mx=relay, ip=ip)),
+        ('postfix/smtp[601]', SENT.format(qid='M1', rcpt='a@one.example', mx=relay, ip=ip)),
+        ('postfix/smtp[601]', SENT.format(qid='M1', rcpt='b@two.example', mx=relay, ip=ip)),
+        ('postfix/smtp[601]', SENT.format(qid='M1', rcpt='c@three.example', mx=relay, ip=ip)),
+        ('postfix/smtp[601]', TLS12.format(trust='Untrusted', mx=relay, ip=ip)),
+        ('postfix/smtp[601]', SENT.format(qid='M2', rcpt='d@two.example', mx=relay, ip=ip)),
+        ('postfix/smtp[602]', DEFERRED.format(qid='M3', rcpt='e@one.example', mx=relay, ip=ip)),
+        ('postfix/smtp[602]', DEFERRED.format(qid='M3', rcpt='f@two.example', mx=relay, ip=ip)),
+        ('postfix/smtp[603]', BOUNCED.format(qid='M3', rcpt='e@one.example', mx=relay, ip=ip)),
+        ('postfix/smtp[603]', BOUNCED.format(qid='M3', rcpt='f@two.example', mx=relay, ip=ip)),
+    ]
+    text = ''.join('%s mx %s: %s\n' % (maillog_file(T0 + i), prog, line) for i, (prog, line) in enumerate(lines))
+    reader = read([write(tmp_path, 'mail.log', text, T0 + 86400)])
+    transport = {'one.example': 'smtp:[relay.example]:587', 'two.example': 'smtp:[relay.example]:587',
+                 'three.example': 'smtp:[other.example]'}
+    result = summarize(reader, transport=transport)
+    hops = dict((r['nexthop'], r) for r in result['nexthops'])
+    relay_row, other = hops['[relay.example]:587'], hops['[other.example]']
+    assert (relay_row['delivered'], relay_row['deferred'], relay_row['bounced']) == (2, 1, 1)
+    assert relay_row['tls'] == {'Verified': 1, 'Untrusted': 1, 'Trusted': 0, 'Anonymous': 0, 'none': 0}
+    assert relay_row['protocols'] == {'TLSv1.3': 1, 'TLSv1.2': 1}
+    assert relay_row['classes'] == {'verified': 1, 'unauthenticated': 1, 'clear': 0}
+    assert (other['delivered'], other['tls']['Verified']) == (1, 1)
+    assert result['totals']['delivered'] == 3 and result['totals']['deferred'] == 1 and result['totals']['bounced'] == 1
+    assert result['days'] == [{'day': '2025-12-02', 'verified': 2, 'unauthenticated': 1, 'clear': 0}]
+    # without the transport map every domain is its own next hop: each counts the message once
+    alone = dict((r['nexthop'], r['delivered']) for r in summarize(reader)['nexthops'])
+    assert alone == {'one.example': 1, 'two.example': 2, 'three.example': 1}

@@ -35,7 +35,12 @@ LOG = '\n'.join('Dec 01 10:00:0%d mx postfix/smtp[%d]: %s' % (i // 2, 10 + i // 
     # process 13 logs no TLS line: a connection that failed before TLS
     'connect to relay.example[192.0.2.1]:587: Connection timed out',
     DELIVERY.format(qid='A4', rcpt='d@bare.example', mx=RELAY, dsn='4.4.2', status='deferred', why='lost connection'),
-])) + '\n'
+])) + '\n' + '\n'.join('Dec 01 10:00:04 mx postfix/smtp[14]: ' + line for line in [
+    # one message, one session, two recipient domains that both go to the relayhost: one message for its row
+    TLS.format(t='Verified', mx=RELAY, proto='TLSv1.3', cipher='TLS_AES_256_GCM_SHA384'),
+    DELIVERY.format(qid='A5', rcpt='e@anywhere.example', mx=RELAY, dsn='2.0.0', status='sent', why='250 2.0.0 Ok'),
+    DELIVERY.format(qid='A5', rcpt='f@www.partner.example', mx=RELAY, dsn='2.0.0', status='sent', why='250 2.0.0 Ok'),
+]) + '\n'
 
 # runs inside the container: Postfix's settings, the maps, the module, then postmap -q of every key
 INNER = r'''
@@ -92,7 +97,10 @@ def test_next_hops_and_levels_are_the_ones_postfix_finds(run_in_postfix):
     # the levels: each next hop's own policy entry, as postmap -q finds it
     assert postmap['tls_policy [relay.example]:587'].split()[0] == hops['[relay.example]:587']['level'] == 'secure'
     assert postmap['tls_policy [gw.corp.example]:2525'] == hops['[gw.corp.example]:2525']['level'] == 'encrypt'
-    assert hops['[relay.example]:587']['classes'] == {'verified': 2, 'unauthenticated': 0, 'clear': 0}
+    # A1, A3 and A5 (two domains behind the relay, one session): three messages, not four
+    assert hops['[relay.example]:587']['delivered'] == 3
+    assert hops['[relay.example]:587']['classes'] == {'verified': 3, 'unauthenticated': 0, 'clear': 0}
+    assert module['totals']['delivered'] == 4
     assert hops['[relay.example]:587']['deferred'] == 1
     assert hops['[gw.corp.example]:2525']['tls']['Untrusted'] == 1
     assert module['files'][0]['path'] == '/var/log/postfix.log' and module['default_level'] == 'may'
