@@ -32,6 +32,14 @@ Dec 02 08:00:04 mx postfix/smtp[22]: 9F9F: to=<x@c.test>, relay=mx.c.test[10.0.0
 
 RECEIVER_LOG = '''\
 Dec 02 07:59:59 mx postfix/master[1]: reload -- version 3.7.11, configuration /etc/postfix
+Dec 02 08:00:01 mx postfix/submission/smtpd[40]: connect from sat.test[10.0.0.1]
+Dec 02 08:00:01 mx postfix/smtpd[41]: connect from sat.test[10.0.0.1]
+Dec 02 08:00:01 mx postfix/submission/smtpd[40]: Anonymous TLS connection established from sat.test[10.0.0.1]: TLSv1.3 with cipher X
+Dec 02 08:00:01 mx postfix/submission/smtpd[40]: R1: client=sat.test[10.0.0.1], sasl_method=PLAIN, sasl_username=alice@mx
+Dec 02 08:00:01 mx postfix/smtpd[41]: R2: client=sat.test[10.0.0.1]
+Dec 02 08:00:01 mx postfix/submission/smtpd[40]: disconnect from sat.test[10.0.0.1] ehlo=2 starttls=1 auth=1 mail=1 rcpt=1 data=1 quit=1 commands=8
+Dec 02 08:00:02 mx postfix/submission/smtpd[40]: connect from sat.test[10.0.0.1]
+Dec 02 08:00:02 mx postfix/submission/smtpd[40]: R3: client=sat.test[10.0.0.1], sasl_method=PLAIN, sasl_username=bob@mx
 Dec 02 08:00:02 mx postfix/local[30]: R1: to=<lab@a.test>, relay=local, delay=0, dsn=2.0.0, status=sent (delivered to mailbox)
 Dec 02 08:00:02 mx postfix/local[30]: R2: to=<lab@a.test>, relay=local, delay=0, dsn=5.1.1, status=bounced (unknown user: "lab")
 '''
@@ -59,6 +67,17 @@ def test_each_delivery_gets_the_key_and_trust_of_its_own_process(tmp_path):
     assert first[0]['relay'] == 'mx.a.test[10.0.0.2]:25'
 
 
+def test_each_delivery_gets_the_certificate_fingerprint_of_its_own_session(tmp_path):
+    # "fingerprint=" (the certificate's digest) stands before "pkey_fingerprint=" on the same line
+    by_qid = dict((m['queue_id'], m) for m in run(tmp_path)['messages'])
+    assert [a['cert'] for a in by_qid['1A2B']['attempts']] == ['11']
+    assert [a['cert'] for a in by_qid['3C4D']['attempts']] == ['22']
+    assert [a['cert'] for a in by_qid['5E6F']['attempts']] == [None]
+    # the handshake's time is its own line's, not the delivery's
+    assert by_qid['1A2B']['attempts'][0]['time'] - by_qid['1A2B']['attempts'][0]['handshake_time'] == 1
+    assert by_qid['5E6F']['attempts'][0]['handshake_time'] is None
+
+
 def test_a_delivery_without_a_new_session_has_no_key(tmp_path):
     # smtp[20] logged no handshake before its second delivery: the key of its first session is not reused
     attempt = dict((m['queue_id'], m) for m in run(tmp_path)['messages'])['5E6F']['attempts'][0]
@@ -72,6 +91,15 @@ def test_receiver_reloads_and_mailbox_delivery(tmp_path):
     in_mailbox = dict((m['queue_id'], [a['in_mailbox'] for a in m['attempts']]) for m in result['messages'])
     assert in_mailbox == {'1A2B': [True], '3C4D': [False], '5E6F': [False]}  # R2 bounced at the receiver
     assert result['messages'][0]['attempts'][0]['time'] - result['receiver_reloads'][0] == 3
+
+
+def test_the_receivers_smtpd_session_of_each_message_tls_and_sasl_user(tmp_path):
+    # R1: TLS, then AUTH in process 40; R2: process 41 had no TLS and no AUTH. Process 40's next session
+    # (R3, no queue ID of ours) starts without TLS: its handshake belongs to the session before.
+    attempts = dict((m['queue_id'], m['attempts'][0]) for m in run(tmp_path)['messages'])
+    assert (attempts['1A2B']['remote_tls'], attempts['1A2B']['remote_sasl_username']) == (True, 'alice@mx')
+    assert (attempts['3C4D']['remote_tls'], attempts['3C4D']['remote_sasl_username']) == (False, None)
+    assert (attempts['5E6F']['remote_tls'], attempts['5E6F']['remote_sasl_username']) == (None, None)
 
 
 def test_without_a_receiver_log(tmp_path):
