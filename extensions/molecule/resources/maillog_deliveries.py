@@ -8,9 +8,9 @@ the sender's smtp client logged for that queue ID: the time, the status, the
 DSN code and the reason in parentheses, the relay, the receiver's queue ID
 ("queued as"), and what the same smtp process
 logged about that session before the delivery line:
-  - tls: the trust of the "... TLS connection established to" line
-    (smtp_tls_loglevel 1): Verified, Trusted, Untrusted or Anonymous; null
-    when the session had no TLS;
+  - tls: the trust of the "... TLS connection established to" line, or
+    "... reused to" for a cached connection (smtp_tls_loglevel 1): Verified,
+    Trusted, Untrusted or Anonymous; null when the session had no TLS;
   - pkey: the server's public-key fingerprint, from the "pkey_fingerprint="
     line (Postfix 3.7; "pkey fingerprint=" later) that smtp_tls_loglevel 2
     logs for every full handshake;
@@ -36,7 +36,8 @@ import sys
 
 LINE = re.compile(r'^(?P<stamp>\w{3} +\d+ \d\d:\d\d:\d\d) \S+ postfix/(?P<prog>[\w/-]+)\[(?P<pid>\d+)\]: (?P<text>.*)$')
 MESSAGE_ID = re.compile(r'^(?P<qid>[0-9A-Za-z]+): message-id=<(?P<mid>[^>]*)>')
-TLS = re.compile(r'^(?P<trust>\w+) TLS connection established to (?P<peer>[^:\s]+(?::\d+)?)')
+# a new session, or one the connection cache reused (smtp_tls_connection_reuse, through tlsproxy)
+TLS = re.compile(r'^(?P<trust>\w+) TLS connection (?:established|reused) to (?P<peer>[^:\s]+(?::\d+)?)')
 PKEY = re.compile(r'pkey[_ ]fingerprint=(?P<fp>[0-9A-Fa-f:]+)')
 CERT = re.compile(r', (?:cert )?fingerprint=(?P<fp>[0-9A-Fa-f:]+)')
 DELIVERY = re.compile(r'^(?P<qid>[0-9A-Za-z]+): to=<[^>]*>, relay=(?P<relay>[^,]+), .*?(?:dsn=(?P<dsn>[0-9.]+), )?'
