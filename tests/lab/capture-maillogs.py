@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Capture real Postfix mail logs from the lab images, as fixtures for the mail-log readers' unit tests.
 
-    tests/lab/capture-maillogs.py OUT_DIR            (needs podman and the lab images: make lab)
+    python3 tests/lab/capture-maillogs.py OUT_DIR     (needs podman and the lab images: make lab)
 
 One receiver (bookworm, Postfix 3.7: port 25 with STARTTLS, port 465 in wrapper mode, a local user "lab")
 and one sender per lab image (bullseye 3.5, bookworm 3.7, trixie 3.10) on a podman network of their own.
@@ -57,7 +56,7 @@ def ip_of(name):
 
 
 def wait_for_postfix(name):
-    for _ in range(60):
+    for dummy in range(60):
         if podman('exec', name, 'postfix', 'status', check=False).returncode == 0:
             return
         time.sleep(1)
@@ -77,7 +76,7 @@ def container_hostname(container):
 
 def wait_idle(container, queued=0, timeout=120):
     """Wait until the sender's queue holds exactly ``queued`` messages, all deferred."""
-    for _ in range(timeout):
+    for dummy in range(timeout):
         out = run_in(container, 'postqueue', '-j')
         queue = [json.loads(line) for line in out.splitlines() if line.strip()]
         if len(queue) == queued and all(m['queue_name'] == 'deferred' for m in queue):

@@ -286,8 +286,7 @@ def _walk(tasks):
         if isinstance(task, dict):
             yield task
             for key in ('tasks', 'block', 'rescue', 'always'):
-                for sub in _walk(task.get(key)):
-                    yield sub
+                yield from _walk(task.get(key))
 
 
 SEARCH = re.compile(r"""\bis search\((?P<q>["'])(?P<pattern>.*?)(?P=q)\)""")
