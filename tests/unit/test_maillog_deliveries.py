@@ -100,6 +100,9 @@ def test_the_receivers_smtpd_session_of_each_message_tls_and_sasl_user(tmp_path)
     assert (attempts['1A2B']['remote_tls'], attempts['1A2B']['remote_sasl_username']) == (True, 'alice@mx')
     assert (attempts['3C4D']['remote_tls'], attempts['3C4D']['remote_sasl_username']) == (False, None)
     assert (attempts['5E6F']['remote_tls'], attempts['5E6F']['remote_sasl_username']) == (None, None)
+    # when the receiver's smtpd accepted the connection that carried the message
+    assert attempts['1A2B']['remote_connect_time'] - attempts['1A2B']['time'] == -1
+    assert attempts['5E6F']['remote_connect_time'] is None
 
 
 def test_without_a_receiver_log(tmp_path):

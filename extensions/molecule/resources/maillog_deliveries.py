@@ -25,7 +25,10 @@ local delivery to the mailbox succeeded (in_mailbox), and how the receiver's
 smtpd took the message: remote_tls, whether that smtpd session had completed
 a TLS handshake ("... TLS connection established from ...") before the line
 that names the queue ID ("QID: client=..."), and remote_sasl_username, the
-sasl_username= of that line (null when the session did not authenticate).
+sasl_username= of that line (null when the session did not authenticate),
+and remote_connect_time, when that smtpd logged the session's "connect from"
+(it accepted the connection then: a certificate is served by the process that
+accepted the connection, whatever time the handshake ends under load).
 Times are the logs' own (second resolution) as seconds since the epoch.
 The scenarios assert on this; it decides nothing itself.
 """
@@ -91,7 +94,7 @@ def sender_side(path, prefix, year):
 
 
 def receiver_side(path, year):
-    reloads, mailbox, received, tls_session = [], {}, {}, {}
+    reloads, mailbox, received, tls_session, connected = [], {}, {}, {}, {}
     for when, prog, pid, text in parse(path, year):
         if prog == 'master' and RELOAD.match(text):
             reloads.append(when)
@@ -99,12 +102,13 @@ def receiver_side(path, year):
             # one smtpd process serves one client at a time: its session starts at "connect from"
             if text.startswith('connect from '):
                 tls_session[pid] = False
+                connected[pid] = when
             elif ' TLS connection established from ' in text:
                 tls_session[pid] = True
             else:
                 found = SMTPD_CLIENT.match(text)
                 if found:
-                    received[found.group('qid')] = (tls_session.get(pid, False), found.group('user'))
+                    received[found.group('qid')] = (tls_session.get(pid, False), found.group('user'), connected.get(pid))
         elif prog == 'local':
             found = DELIVERY.match(text)
             if found:
@@ -118,7 +122,8 @@ def main(sender_log, receiver_log, prefix, year):
     for message in messages:
         for attempt in message['attempts']:
             attempt['in_mailbox'] = bool(mailbox.get(attempt['remote_queue_id']))
-            attempt['remote_tls'], attempt['remote_sasl_username'] = received.get(attempt['remote_queue_id'], (None, None))
+            attempt['remote_tls'], attempt['remote_sasl_username'], attempt['remote_connect_time'] = received.get(
+                attempt['remote_queue_id'], (None, None, None))
     json.dump({'messages': messages, 'receiver_reloads': reloads}, sys.stdout, indent=1)
 
 
