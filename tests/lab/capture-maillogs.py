@@ -15,7 +15,10 @@ Each sender, in this order, with its own Postfix doing every delivery:
      connection cache keeps them open for the next message): a burst to verify.test and to may.test;
   3. maximal_queue_lifetime=0 and a flush: the deferred messages expire and are returned to the sender.
 
-Writes OUT_DIR/postfix-VERSION.log: the sender's maillog_file, with the lab's addresses replaced by
+A second bookworm sender logs through syslog instead: Debian 12's rsyslog (its default configuration, RFC 3339
+stamps), installed into that container from the packages apt-get download fetches on this Debian 12 host.
+
+Writes OUT_DIR/postfix-VERSION.log (and postfix-3.7-syslog.log): the sender's mail log, with the lab's addresses replaced by
 192.0.2.N (documentation addresses) and nothing else changed. The unit tests take the expected counts
 from pflogsumm, not from this script. Every podman call is an argument list; nothing goes through a shell.
 """
@@ -25,11 +28,15 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 
 NETWORK = 'mailtls-logs'
 RECEIVER = 'logs-rcv'
-SUITES = ('bullseye', 'bookworm', 'trixie')
+# (suite, how the sender logs): maillog_file (Postfix's postlogd, as every lab host) or syslog (rsyslog)
+SENDERS = (('bullseye', 'maillog_file'), ('bookworm', 'maillog_file'), ('trixie', 'maillog_file'), ('bookworm', 'syslog'))
+# rsyslog and what it needs beyond the bookworm image, fetched with apt-get download on a Debian 12 host
+RSYSLOG_DEBS = ('rsyslog', 'libestr0', 'libfastjson4', 'liblognorm5')
 RCV_NAME = 'rcv.logs.test'
 
 
@@ -135,9 +142,11 @@ def capture(name, rcv_ip):
     send(name, 'lab@strict.test', 'strict-1')
     wait_idle(name, queued=2)
     # phase 2: loglevel 2 and connection reuse through tlsproxy; the burst waits in the maildrop while Postfix
-    # is stopped, so that the queue manager finds several messages per next hop and the client caches its
-    # connections (smtp_connection_cache_on_demand) and reuses their TLS sessions
-    run_in(name, 'postconf', '-e', 'smtp_tls_loglevel=2', 'smtp_tls_connection_reuse=yes')
+    # is stopped, so that the queue manager finds six messages per next hop; one delivery at a time per next
+    # hop and a cached connection for both, so that the next message reuses it (and its TLS session)
+    run_in(name, 'postconf', '-e', 'smtp_tls_loglevel=2', 'smtp_tls_connection_reuse=yes',
+           'smtp_destination_concurrency_limit=1',
+           'smtp_connection_cache_destinations=[{n}]:25 [{n}]'.format(n=RCV_NAME))
     run_in(name, 'postfix', 'stop')
     for i in range(1, 7):
         send(name, 'lab@verify.test', 'verify-burst-%d' % i)
@@ -164,6 +173,29 @@ def trim(text, addresses):
     return text
 
 
+def use_syslog(name, debs):
+    """Install rsyslog from the host's downloaded packages, start it, and make Postfix log to syslog."""
+    run_in(name, 'mkdir', '-p', '/tmp/debs')
+    for deb in debs:
+        podman('cp', deb, '%s:/tmp/debs/' % name)
+    run_in(name, 'dpkg', '-i', *['/tmp/debs/' + os.path.basename(deb) for deb in debs])
+    # no kernel log in a container (imklog would only complain)
+    run_in(name, 'sed', '-i', 's/^module(load="imklog"/#&/', '/etc/rsyslog.conf')
+    run_in(name, 'rsyslogd')
+    run_in(name, 'postconf', '-e', 'maillog_file=')
+    run_in(name, 'postfix', 'stop')
+    run_in(name, 'postfix', 'start')
+    run_in(name, 'truncate', '-s', '0', '/var/log/mail.log')
+
+
+def download_rsyslog(directory):
+    with open('/etc/os-release') as f:
+        if 'VERSION_CODENAME=bookworm' not in f.read():
+            raise SystemExit('capture-maillogs: the syslog sender takes rsyslog from this host: it must be Debian 12')
+    subprocess.run(['apt-get', 'download'] + list(RSYSLOG_DEBS), cwd=directory, check=True, capture_output=True)
+    return sorted(os.path.join(directory, f) for f in os.listdir(directory) if f.endswith('.deb'))
+
+
 def main(out):
     os.makedirs(out, exist_ok=True)
     if podman('network', 'exists', NETWORK, check=False).returncode != 0:
@@ -175,15 +207,19 @@ def main(out):
         wait_for_postfix(RECEIVER)
         rcv_ip = ip_of(RECEIVER)
         rcv_cert = configure_receiver(rcv_ip)
-        for suite in SUITES:
-            name = 'logs-snd-' + suite
+        debs = download_rsyslog(tempfile.mkdtemp(prefix='mailtls-rsyslog.'))
+        for suite, logging in SENDERS:
+            name = 'logs-snd-%s%s' % (suite, '-syslog' if logging == 'syslog' else '')
             start(name, 'localhost/mailtls-lab:' + suite, 'snd-%s.logs.test' % suite)
             names.append(name)
             wait_for_postfix(name)
+            if logging == 'syslog':
+                use_syslog(name, debs)
             configure_sender(name, rcv_ip, rcv_cert)
             version = run_in(name, 'postconf', '-dh', 'mail_version').strip()
             text = trim(capture(name, rcv_ip), [rcv_ip, ip_of(name)])
-            path = os.path.join(out, 'postfix-%s.log' % '.'.join(version.split('.')[:2]))
+            suffix = '-syslog' if logging == 'syslog' else ''
+            path = os.path.join(out, 'postfix-%s%s.log' % ('.'.join(version.split('.')[:2]), suffix))
             with open(path, 'w') as f:
                 f.write(text)
             print('capture-maillogs: %s (Postfix %s): %d lines' % (path, version, text.count('\n')))

@@ -37,7 +37,9 @@ import json
 import re
 import sys
 
-LINE = re.compile(r'^(?P<stamp>\w{3} +\d+ \d\d:\d\d:\d\d) \S+ postfix/(?P<prog>[\w/-]+)\[(?P<pid>\d+)\]: (?P<text>.*)$')
+# maillog_file and traditional syslog stamps ("Dec  4 21:19:27"), or RFC 3339 (rsyslog's default on Debian 12)
+LINE = re.compile(r'^(?:(?P<stamp>\w{3} +\d+ \d\d:\d\d:\d\d)|(?P<iso>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)))'
+                  r' \S+ postfix/(?P<prog>[\w/-]+)\[(?P<pid>\d+)\]: (?P<text>.*)$')
 MESSAGE_ID = re.compile(r'^(?P<qid>[0-9A-Za-z]+): message-id=<(?P<mid>[^>]*)>')
 # a new session, or one the connection cache reused (smtp_tls_connection_reuse, through tlsproxy)
 TLS = re.compile(r'^(?P<trust>\w+) TLS connection (?:established|reused) to (?P<peer>[^:\s]+(?::\d+)?)')
@@ -56,10 +58,14 @@ def parse(path, year):
             match = LINE.match(raw.rstrip('\n'))
             if not match:
                 continue
-            stamp = datetime.datetime.strptime('%d %s' % (year, ' '.join(match.group('stamp').split())), '%Y %b %d %H:%M:%S')
+            if match.group('iso'):
+                # whole seconds, as the other stamps
+                when = float(int(datetime.datetime.fromisoformat(match.group('iso').replace('Z', '+00:00')).timestamp()))
+            else:
+                stamp = datetime.datetime.strptime('%d %s' % (year, ' '.join(match.group('stamp').split())), '%Y %b %d %H:%M:%S')
+                when = stamp.replace(tzinfo=datetime.timezone.utc).timestamp()
             # a master.cf service with its own syslog_name logs as postfix/SERVICE/PROGRAM: keep the program
-            yield (stamp.replace(tzinfo=datetime.timezone.utc).timestamp(), match.group('prog').rsplit('/', 1)[-1], match.group('pid'),
-                   match.group('text'))
+            yield when, match.group('prog').rsplit('/', 1)[-1], match.group('pid'), match.group('text')
 
 
 def sender_side(path, prefix, year):

@@ -1,8 +1,8 @@
 """The mail-log readers on real Postfix logs (3.5, 3.7, 3.10), judged by pflogsumm.
 
-The fixtures in tests/unit/fixtures/maillog/ are the sender's maillog_file of one run of
-tests/lab/capture-maillogs.py per Postfix version (the lab images; addresses rewritten to 192.0.2.N, nothing
-else changed): verify, may and secure levels to one server under three next-hop keys, a relay-smtps service
+The fixtures in tests/unit/fixtures/maillog/ are the sender's mail log of one run of
+tests/lab/capture-maillogs.py per Postfix version (the lab images; maillog_file, and for 3.7 also Debian 12's
+rsyslog; addresses rewritten to 192.0.2.N, nothing else changed): verify, may and secure levels to one server under three next-hop keys, a relay-smtps service
 (wrapper mode on 465, its own syslog_name), a bounce, a refused connection, a failed certificate check,
 smtp_tls_loglevel 1 then 2 with smtp_tls_connection_reuse through tlsproxy, and expiry. The expected counts
 come from pflogsumm (Debian's Postfix log summarizer, installed by make setup), run on the same file: its
@@ -30,7 +30,7 @@ DOMAIN_OF = {'verify': 'verify.test', 'may': 'may.test', 'relayed': 'relayed.tes
 
 
 def version_of(path):
-    return re.search(r'postfix-([\d.]+)\.log$', path).group(1)
+    return re.search(r'postfix-([\d.]+(?:-syslog)?)\.log$', path).group(1)
 
 
 def pflogsumm(path):
@@ -67,7 +67,10 @@ def scenario_reader(path):
 
 
 def test_the_fixtures_are_there():
-    assert [version_of(p) for p in FIXTURES] == ['3.10', '3.5', '3.7']
+    assert [version_of(p) for p in FIXTURES] == ['3.10', '3.5', '3.7-syslog', '3.7']
+    # the syslog one is rsyslog's (Debian 12's default: RFC 3339 stamps), the others Postfix's maillog_file
+    with open([p for p in FIXTURES if p.endswith('-syslog.log')][0]) as f:
+        assert re.match(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00 snd-bookworm postfix/', f.readline())
 
 
 @pytest.fixture(params=FIXTURES, ids=version_of)
