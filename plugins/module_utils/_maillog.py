@@ -361,8 +361,12 @@ def summarize(reader, transport=None, relayhost='', policy=None, default_level='
     delivered messages by class (verified, unauthenticated, clear)."""
     transport, policy = transport or {}, policy or {}
     hops = {}
+
+    def hop_of(domain):
+        return nexthop_of(domain, transport, relayhost) if domain else relayhost or '(no domain)'
+
     for domain, stats in reader.domains.items():
-        hop = nexthop_of(domain, transport, relayhost) if domain else relayhost or '(no domain)'
+        hop = hop_of(domain)
         into = hops.get(hop)
         if into is None:
             into = hops[hop] = dict(_domain_stats(), nexthop=hop, domains=[])
@@ -376,8 +380,8 @@ def summarize(reader, transport=None, relayhost='', policy=None, default_level='
     # a message counts once per next hop and session, however many of that hop's domains it went to
     days = dict((d, dict(n)) for d, n in reader.days.items())
     for (domain, status, earlier, trust, protocol, cipher, day), n in reader.repeats.items():
-        hop = hops[nexthop_of(domain, transport, relayhost)]
-        if hop['nexthop'] not in set(nexthop_of(d, transport, relayhost) for d in earlier):
+        hop = hops[hop_of(domain)]
+        if hop['nexthop'] not in set(hop_of(d) for d in earlier):
             continue
         hop[_STATUS_COUNT[status]] -= n
         if status == 'sent':
