@@ -32,8 +32,11 @@ STS_POLICY_TYPES = ('sts', 'no-policy-found')
 STS_FAILURES = ('sts-policy-fetch-error', 'sts-policy-invalid', 'sts-webpki-invalid', 'validation-failure')
 # an MTA-STS mx pattern: a host name, or *. and a domain (RFC 8461 3.2, 4.1)
 STS_MX_PATTERN = re.compile(r'^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$')
-_COMMON = ('protocols', 'ciphers', 'exclude', 'servername')
-# attributes allowed at each level (Postfix 3.7; the STS ones 3.10). Not the STS ones at fingerprint:
+_COMMON = ('protocols', 'ciphers', 'exclude', 'servername', 'connection_reuse', 'enable_rpk')
+# attributes that need a later Postfix than the role's 3.4 (postconf(5) smtp_tls_policy_maps): older ones
+# reject the whole entry ("invalid attribute name") and defer the mail. The STS ones: STS_MIN_VERSION.
+MIN_VERSION = {'servername': (3, 4), 'connection_reuse': (3, 4), 'enable_rpk': (3, 9)}
+# attributes allowed at each level (Postfix 3.7; enable_rpk 3.9, the STS ones 3.10). Not the STS ones at fingerprint:
 # with policy_type=sts and mx_host_pattern, Postfix 3.10 replaces the match list with "hostname",
 # which would leave no pin to match.
 ATTRIBUTES = {
@@ -201,6 +204,18 @@ def _one_of(name, choices):
     return check
 
 
+def _yes_no(name):
+    """A validator for a boolean attribute: yes or no in any case (Postfix compares with strcasecmp), or a bool."""
+    def check(label, value, ctx):
+        if isinstance(value, bool):
+            return 'yes' if value else 'no'
+        word = str(value).lower()
+        if word not in ('yes', 'no'):
+            raise MailTLSError('%s: %s %r is not yes or no' % (label, name, value))
+        return word
+    return check
+
+
 def _policy_domain(label, value, ctx):
     try:
         return to_ascii_domain(_clean('%s: policy_domain' % label, value))
@@ -291,6 +306,9 @@ ATTRIBUTE_TABLE = (
     Attribute('servername', _servername, lambda v: ['servername=' + v],
               r'(?:hostname|nexthop|(?=[^ \n]{1,253}(?: |$))%s)' % _DOMAIN_RE),
     Attribute('tafile', _tafile, lambda v: ['tafile=' + v], r'/[^\s,]*'),
+    Attribute('connection_reuse', _yes_no('connection_reuse'), lambda v: ['connection_reuse=' + v], r'(?:yes|no)'),
+    # no fast-path pattern: the full validation refuses it below Postfix 3.9
+    Attribute('enable_rpk', _yes_no('enable_rpk'), lambda v: ['enable_rpk=' + v]),
     Attribute('policy_type', _one_of('policy_type', STS_POLICY_TYPES), lambda v: ['policy_type=' + v]),
     Attribute('policy_domain', _policy_domain, lambda v: ['policy_domain=' + v]),
     Attribute('mx_host_pattern', _mx_host_patterns, lambda v: ['mx_host_pattern=' + p for p in v]),
@@ -358,6 +376,13 @@ class PolicyEntry:
         if level == 'fingerprint' and 'fingerprints' not in given:
             raise MailTLSError('%s: level fingerprint needs at least one fingerprint' % label)
         ctx = {'digest': digest, 'postfix_version': postfix_version}
+        if postfix_version is not None:
+            late = [k for k in given if k in MIN_VERSION and version_tuple(postfix_version) < MIN_VERSION[k]]
+            if late:
+                raise MailTLSError('%s: %s need%s Postfix %s or later, this Postfix is %s (it would reject the whole entry '
+                                   'with "invalid attribute name" and defer the mail)'
+                                   % (label, ', '.join(late), 's' if len(late) == 1 else '',
+                                      '.'.join(str(n) for n in max(MIN_VERSION[k] for k in late)), postfix_version))
         _check_sts(label, given, ctx)
         attributes = {}
         for name in given:
@@ -465,7 +490,7 @@ def parse_map_line(line):
             entry[field] = _as_list(entry.get(field)) + (value.split('|') if field == 'fingerprints' else [value])
         elif name in ('mx_host_pattern', 'policy_string'):
             entry[name] = _as_list(entry.get(name)) + [value]
-        elif name in ('protocols', 'ciphers', 'exclude', 'servername', 'tafile') + STS_FIELDS:
+        elif name in ('protocols', 'ciphers', 'exclude', 'servername', 'tafile', 'connection_reuse', 'enable_rpk') + STS_FIELDS:
             if name in entry:
                 raise MailTLSError('attribute %s appears twice' % name)
             entry[name] = value
@@ -622,6 +647,6 @@ def render(lines):
     return '\n'.join(lines.values()) + '\n' if lines else ''
 
 
-__all__ = ['ATTRIBUTES', 'ATTRIBUTE_TABLE', 'DIGEST_BYTES', 'ENTRY_FIELDS', 'LEVELS', 'Lines', 'PolicyEntry', 'STS_FAILURES',
+__all__ = ['ATTRIBUTES', 'ATTRIBUTE_TABLE', 'DIGEST_BYTES', 'ENTRY_FIELDS', 'LEVELS', 'Lines', 'MIN_VERSION', 'PolicyEntry', 'STS_FAILURES',
            'STS_FIELDS', 'STS_MX_PATTERN', 'STS_POLICY_TYPES', 'build', 'entries_lines', 'logical_lines', 'map_text_entries',
            'map_text_lines', 'normalize_fingerprint', 'parse_map_line', 'policy_key', 'render', 'validate_entry', 'version_tuple']

@@ -61,7 +61,8 @@ options:
     choices: [hash, btree, lmdb, cdb, texthash]
 notes:
   - Entries are dicts with C(destination), C(level) and the attributes C(match) (verify, secure),
-    C(fingerprints) (fingerprint), C(protocols), C(ciphers), C(exclude), C(servername), C(tafile).
+    C(fingerprints) (fingerprint), C(protocols), C(ciphers), C(exclude), C(servername), C(tafile), C(connection_reuse),
+    C(enable_rpk) (Postfix 3.9 and later).
   - Postfix 3.10 and later also take the MTA-STS attributes C(policy_type) (V(sts) or V(no-policy-found)),
     C(policy_domain), C(mx_host_pattern) (a list), C(policy_string) (a list, written as C({ policy_string = ... })),
     C(policy_failure) and C(policy_ttl) (deprecated by Postfix), at every level but V(none) and V(fingerprint).
