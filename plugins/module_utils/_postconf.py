@@ -171,10 +171,13 @@ def plan(current_main, current_master, known, parameters=None, absent=None, serv
             continue
         for field in MASTER_FIELDS + ('command',):
             check_value('%s.%s' % (where, field), svc.get(field))
-        wanted = dict((f, str(svc.get(f) if svc.get(f) is not None else '-')) for f in MASTER_FIELDS)
         command = svc.get('command') or (current or {}).get('command')
         if not command:
             raise MailTLSError('%s: %s is not in master.cf, so command is required' % (where, key))
+        # an entry given without its command edits only the -o parameters of the existing service: the fields
+        # not given keep their values; otherwise a field not given is "-" (Postfix's default)
+        keep = current if not svc.get('command') else {}
+        wanted = dict((f, str(svc.get(f) if svc.get(f) is not None else keep.get(f, '-'))) for f in MASTER_FIELDS)
         wanted['command'] = ' '.join(str(command).split())
         for field in MASTER_FIELDS:
             if not wanted[field] or ' ' in wanted[field]:

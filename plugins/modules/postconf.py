@@ -73,7 +73,10 @@ options:
         description: The process limit field.
         type: str
       command:
-        description: Command and arguments, without C(-o) parameters. Required when the service does not exist yet.
+        description:
+          - Command and arguments, without C(-o) parameters. Required when the service does not exist yet.
+          - Without it, the entry edits an existing service's C(-o) parameters only, and the fields not given keep
+            their values (with it, a field not given is V(-), Postfix's default).
         type: str
       parameters:
         description: The service's C(-o) parameters; a null value removes one.

@@ -9,7 +9,8 @@ HOST-PORT.json for the same ports (tests/lab/testssl-scan.sh). Per port:
   - CBC: when testssl.sh's cipherlist_AVERAGE (128/256-bit CBC) is offered, the module's weakest kind is CBC or
     weaker, and when testssl.sh offers none of aNULL, AVERAGE, LOW, 3DES_IDEA, EXPORT, NULL, the module found no
     anonymous, no-forward-secrecy or CBC suite either.
-Prints a row per port and exits 1 on any disagreement, or when no port could be compared.
+Prints a row per port and exits 1 on any disagreement, or unless every port of the posture result was compared
+(a port without its scan fails: nothing may pass unjudged).
 """
 import json
 import os
@@ -53,6 +54,7 @@ def main(posture_path, scan_dir, host):
     for port in posture['ports']:
         path = os.path.join(scan_dir, '%s-%d.json' % (host, port['port']))
         if not os.path.exists(path):
+            print('| %s:%d | | | | NO: testssl.sh has no scan of this port (%s) |' % (host, port['port'], path))
             continue
         with open(path) as f:
             scan = dict((x['id'], x.get('finding', '')) for x in json.load(f))
@@ -65,10 +67,10 @@ def main(posture_path, scan_dir, host):
         verdict = 'yes' if not problems else 'NO: ' + '; '.join(problems)
         print('| %s:%d | %s | %s | %s / %s | %s |' % (host, port['port'], ' '.join(theirs), kind or 'none',
                                                       scan.get('cipherlist_aNULL'), scan.get('cipherlist_AVERAGE'), verdict))
-    if not compared:
-        print('compare-posture: no testssl.sh scan of %s beside %s' % (host, posture_path))
+    print('compare-posture: %d of %d port(s) compared, %d disagree' % (compared, len(posture['ports']), failed))
+    if not posture['ports'] or compared != len(posture['ports']):
+        print('compare-posture: every port of %s must be compared; %d were not' % (host, len(posture['ports']) - compared))
         return 1
-    print('compare-posture: %d port(s) compared, %d disagree' % (compared, failed))
     return 1 if failed else 0
 
 

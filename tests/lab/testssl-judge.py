@@ -3,13 +3,12 @@
     python3 testssl-judge.py [--except ID=REASON ...] [--expect-failure] SCAN.json[=TLSMIN] ...
 
 A scan fails on
-  - any finding of severity MEDIUM, HIGH or CRITICAL, and
-  - any protocol or cipher finding (offered protocols, suites, cipher order,
-    forward secrecy, key exchange groups, and the vulnerabilities that come from
-    suites or protocols) of severity LOW or above,
-unless its id is excepted with --except ID=REASON (each exception is printed
-with its reason and how often it applied). TLSMIN (TLS1_2 or TLS1_3) also
-checks which TLS versions are offered: exactly TLSMIN and later.
+  - any finding of severity LOW, MEDIUM, HIGH or CRITICAL,
+  - any scan problem testssl.sh reports (severity WARN or FATAL: an interrupted scan, a check it could not run),
+  - a missing group of checks: the protocols, the cipher lists, forward secrecy and the vulnerability checks
+    must each be in the scan, so that a scan cut short fails instead of passing on what it did not test,
+unless its id is excepted with --except ID=REASON (each exception is printed with its reason and how often it
+applied). TLSMIN (TLS1_2 or TLS1_3) also checks which TLS versions are offered: exactly TLSMIN and later.
 
 Prints one line per scan and a Markdown table of severities; exits 1 when a
 scan fails. With --expect-failure it exits 1 unless every scan fails (the
@@ -19,18 +18,38 @@ negative control: the judge must see the findings of an unhardened server).
 import argparse
 import collections
 import json
-import re
 import sys
 
 SEVERITIES = ('LOW', 'MEDIUM', 'HIGH', 'CRITICAL')
-BAD = ('MEDIUM', 'HIGH', 'CRITICAL')
-# protocol and cipher findings: protocols, cipher categories and lists, cipher order, forward secrecy and groups,
-# and the vulnerabilities that follow from offered protocols or suites
-_PROTOCOL_OR_CIPHER = re.compile(
-    r'^(SSLv2|SSLv3|TLS1(_[123])?|NPN|ALPN.*|cipherlist_.*|cipher_order.*|cipher-.*|cipher_.*|supportedciphers_.*'
-    r'|FS.*|DH_groups|PFS.*|fallback_SCSV|SWEET32|LUCKY13|RC4|BEAST.*|LOGJAM.*|FREAK|DROWN.*|POODLE.*'
-    r'|CRIME_TLS|secure_renego|secure_client_renego|TLS_session_ticket|ROBOT|winshock)$')
+# testssl.sh's own problems with a scan (its JSON severities besides the findings' and INFO/OK/DEBUG)
+SCAN_PROBLEMS = ('WARN', 'FATAL')
 _VERSIONS = ('SSLv2', 'SSLv3', 'TLS1', 'TLS1_1', 'TLS1_2', 'TLS1_3')
+# the groups of checks every scan must hold (testssl-scan.sh runs -p -s -f -P -S -U), each as ids of which all
+# must be there (a tuple of alternatives where testssl.sh versions name one differently)
+REQUIRED = (
+    ('protocols', _VERSIONS),
+    ('cipher lists', ('cipherlist_NULL', 'cipherlist_aNULL', 'cipherlist_EXPORT', 'cipherlist_LOW',
+                      'cipherlist_3DES_IDEA', ('cipherlist_AVERAGE', 'cipherlist_OBSOLETED'),
+                      ('cipherlist_STRONG', 'cipherlist_STRONG_FS'), 'cipher_order')),
+    ('forward secrecy', (('PFS', 'FS'),)),
+    # testssl.sh reports these on every port (SWEET32 not where only TLS 1.3 is offered, so it is not here)
+    ('vulnerabilities', ('heartbleed', 'CCS', 'ROBOT', 'secure_renego', 'secure_client_renego', 'CRIME_TLS',
+                         'POODLE_SSL', 'fallback_SCSV', 'FREAK', 'DROWN', 'LOGJAM', 'BEAST', 'LUCKY13', 'RC4')),
+)
+
+
+def missing_groups(ids):
+    """The groups of checks (REQUIRED) with an id the scan does not hold, as 'group (id, ...)'."""
+    out = []
+    for group, wanted in REQUIRED:
+        absent = []
+        for want in wanted:
+            alternatives = want if isinstance(want, tuple) else (want,)
+            if not any(a in ids for a in alternatives):
+                absent.append('/'.join(alternatives))
+        if absent:
+            out.append('%s (%s)' % (group, ', '.join(absent)))
+    return out
 
 
 def judge(findings, exceptions, tls_min):
@@ -40,13 +59,16 @@ def judge(findings, exceptions, tls_min):
     for f in findings:
         # ids of per-certificate findings end in " <cert#N>"
         sev, fid = f.get('severity', ''), f.get('id', '').split(' ', 1)[0]
-        if sev not in SEVERITIES:
+        if sev not in SEVERITIES + SCAN_PROBLEMS:
             continue
-        if sev in BAD or _PROTOCOL_OR_CIPHER.match(fid):
-            if fid in exceptions:
-                used[fid] += 1
-            else:
-                failures.append('%s %s: %s' % (sev, fid, f.get('finding', '')))
+        if fid in exceptions:
+            used[fid] += 1
+        elif sev in SCAN_PROBLEMS:
+            failures.append('%s %s: the scan had a problem: %s' % (sev, fid, f.get('finding', '')))
+        else:
+            failures.append('%s %s: %s' % (sev, fid, f.get('finding', '')))
+    for group in missing_groups(set(f.get('id', '').split(' ', 1)[0] for f in findings)):
+        failures.append('truncated scan: testssl.sh reported no %s' % group)
     if tls_min:
         offered = dict((f['id'], f.get('finding', '')) for f in findings if f.get('id') in _VERSIONS)
         for version in _VERSIONS:

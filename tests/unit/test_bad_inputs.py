@@ -21,6 +21,7 @@ from ansible_collections.mailtls.postfix.plugins.filter.tls_tlsa_records import 
 from ansible_collections.mailtls.postfix.plugins.module_utils._chainfile import check_chain
 from ansible_collections.mailtls.postfix.plugins.module_utils._dns import parse_nameserver
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._library import baseline
 from ansible_collections.mailtls.postfix.plugins.module_utils._decide import decide
 from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import parse_destinations
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import build, entries_lines, map_text_entries, map_text_lines, validate_entry
@@ -125,6 +126,15 @@ CASES = [
      lambda: validate_entry({'destination': 'a.example', 'level': 'secure', 'match': 'mx.a.example', 'policy_type': 'sts',
                              'mx_host_pattern': ['mx.a.example']}, 'sha256', 'postfix_tls_policies[0]', '3.7.11'),
      'policy_type, mx_host_pattern need Postfix 3.10 or later, this Postfix is 3.7.11'),
+    ('policy entry', 'enable_rpk for a Postfix older than 3.9 (it rejects the entry and defers)',
+     lambda: validate_entry({'destination': 'a.example', 'level': 'encrypt', 'enable_rpk': 'yes'}, 'sha256',
+                            'postfix_tls_policies[0]', '3.7.11'),
+     'enable_rpk needs Postfix 3.9 or later, this Postfix is 3.7.11'),
+    ('policy entry', 'connection_reuse other than yes or no',
+     entry(destination='a.example', level='may', connection_reuse='sometimes'), "connection_reuse 'sometimes' is not yes or no"),
+    ('OpenSSL baseline', 'postfix_tls_openssl_config_file not an absolute path',
+     lambda: baseline('intermediate', {'signature_algorithms': 'RSA+SHA256'}, '3.10.13', 'mailtls.cnf', True, 0x30500090),
+     "postfix_tls_openssl_config_file: 'mailtls.cnf' must be an absolute path without whitespace"),
     ('policy entry', 'protocols=>=TLSv1.2 for Postfix 3.5 (it reads >= as an unknown protocol and defers)',
      lambda: validate_entry({'destination': 'a.example', 'level': 'encrypt', 'protocols': '>=TLSv1.2'}, 'sha256',
                             'postfix_tls_policies[0]', '3.5.25'),
@@ -228,6 +238,12 @@ ROLE_CASES = [
     ('map type this Postfix cannot build (postfix_tls_policy_map_type: cdb)',
      'postmap cdb:/etc/postfix/tls_policy failed (rc=1): postmap: fatal: unsupported dictionary type: cdb ... ' + RESTORED,
      'rollback', 'failing-postmap'),
+    ("main.cf tls_config_file naming a file that does not exist (postfix_tls_main_cf_extra): smtpd reads its own "
+     "OpenSSL baseline through master.cf and passes; Postfix's client disables TLS",
+     "Postfix's TLS client works with the new configuration failed: after reload, Postfix's TLS client (posttls-finger) "
+     "cannot start TLS with [127.0.0.1]:25: posttls-finger: warning: error loading the 'mailtls' settings from the "
+     "/etc/postfix/missing-openssl.cnf OpenSSL configuration file, disabling TLS support ... " + RESTORED,
+     'rollback', 'client-openssl-file-missing'),
     ('main.cf that postfix check rejects (daemon_directory: /nonexistent)',
      'postfix check fails (status 1): fatal: chdir(/nonexistent): No such file or directory ' + RESTORED,
      'rollback', 'failing-postfix-check'),

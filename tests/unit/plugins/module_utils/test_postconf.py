@@ -184,3 +184,20 @@ def test_if_known_skips_what_this_postfix_does_not_know():
     # a name not in if_known is still refused
     with pytest.raises(MailTLSError, match="'tls_ffdhe_auto_groups' is not a parameter this Postfix knows"):
         plan({}, {}, KNOWN, parameters={'tls_ffdhe_auto_groups': ''})
+
+
+def test_service_without_command_edits_only_its_parameters_and_keeps_its_fields():
+    # what the tls role does to every smtpd and tlsproxy service it did not write (the OpenSSL baseline's name)
+    master = parse_master('smtp inet n - y - 1 postscreen\nsmtpd pass - - y - - smtpd -o smtpd_tls_loglevel=1\n'
+                          'tlsproxy unix - - y - 0 tlsproxy\n')
+    p = plan({}, master, dict(KNOWN, tls_config_name='', tls_config_file='default'), services=[
+        {'name': 'smtpd', 'type': 'pass', 'parameters': {'tls_config_name': 'mailtls_server'}},
+        {'name': 'tlsproxy', 'type': 'unix', 'parameters': {'tls_config_name': 'mailtls_server'}}])
+    assert p.master_set == []
+    assert p.param_set == ['smtpd/pass/tls_config_name=mailtls_server', 'tlsproxy/unix/tls_config_name=mailtls_server']
+    # with a command, the fields not given are "-" as before (the process limit 0 of tlsproxy would go)
+    p = plan({}, master, KNOWN, services=[{'name': 'tlsproxy', 'type': 'unix', 'command': 'tlsproxy'}])
+    assert p.master_set == ['tlsproxy/unix=tlsproxy unix - - - - - tlsproxy']
+    # a service that does not exist still needs its command
+    with pytest.raises(MailTLSError, match=r'services\[0\]: tlsproxy/unix is not in master.cf, so command is required'):
+        plan({}, {}, KNOWN, services=[{'name': 'tlsproxy', 'type': 'unix', 'parameters': {}}])
