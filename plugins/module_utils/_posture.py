@@ -11,10 +11,12 @@ For one port of one server (SMTP 25, 587, 465; IMAP 143, 993; POP3 110, 995) it 
     limited to that version) and the weakest kind of TLS 1.2 suite it accepts
     (one handshake per kind, the client offering only suites of that kind);
   - whether the session it chooses has forward secrecy, and the certificate
-    (chain verified against the CA bundle, names, days to expiry).
+    (chain verified against the CA bundle, names, days to expiry);
+  - the key exchange (openssl s_client): whether it signs with SHA-1 or SHA-224 for a client that offers only
+    that, and whether a client that offers only X25519MLKEM768 gets post-quantum key exchange.
 Each finding carries a severity: bad (a password or mail can travel in clear, or
 the chain does not verify on a port users log in to), warn (what a public mail-TLS
-test marks: TLS 1.0/1.1, suites without forward secrecy, CBC, finite-field DHE),
+test marks: TLS 1.0/1.1, suites without forward secrecy, CBC, finite-field DHE, SHA-1 and SHA-224 signatures),
 ok. Nothing here writes or sends mail; the one credential sent (to see whether AUTH
 is refused before TLS) is a made-up one.
 """
@@ -53,6 +55,18 @@ WEAK_KINDS = (
     ('finite-field DHE', 'kDHE+AESGCM:kDHE+CHACHA20:!aNULL:@SECLEVEL=0'),
 )
 SEVERITIES = ('ok', 'warn', 'bad')
+# The key exchange as internet.nl 1.11 (NCSC-NL 2025-05) judges it: the hash a server signs with for a TLS 1.2
+# client at security level 0 that offers only SHA-1, or only SHA-224 ("insufficient"), and whether a TLS 1.3
+# client that offers only the post-quantum hybrid X25519MLKEM768 gets it. Python's ssl module can set neither
+# signature algorithms nor groups, so these handshakes are OpenSSL's own client, openssl s_client.
+KEX_CASES = (
+    ('sha1', ('-tls1_2', '-cipher', 'DEFAULT@SECLEVEL=0', '-sigalgs', 'RSA+SHA1:ECDSA+SHA1')),
+    ('sha224', ('-tls1_2', '-cipher', 'DEFAULT@SECLEVEL=0', '-sigalgs', 'RSA+SHA224:ECDSA+SHA224')),
+    ('post_quantum', ('-tls1_3', '-groups', 'X25519MLKEM768')),
+)
+PQ_GROUP = 'X25519MLKEM768'
+# what openssl s_client says when this client cannot offer what a case asks (an OpenSSL before 3.5 and the hybrid)
+_S_CLIENT_CANNOT = ('Error with command', 'cannot be set', 'unknown option', 'Unknown option', 'Invalid command')
 # a made-up credential: "\0mailtls-probe\0not-a-password"
 PROBE_AUTH = base64.b64encode(b'\0mailtls-probe\0not-a-password').decode('ascii')
 
@@ -248,16 +262,17 @@ def forward_secret(version, cipher):
 
 
 def inspect(address, port, protocol=None, mode=None, timeout=10, ca_file=None, hostname=None, now=None, users=None,
-            resolver=None):
+            resolver=None, run=None):
     """Everything this module reads of one port. ``ca_file``: the CA bundle (default: the system's); ``hostname``:
     the name the certificate must cover; ``users``: whether users log in there (default: by the port);
-    ``resolver`` (a _dns.Resolver): look up the TLSA records of _PORT._tcp.HOSTNAME and compare every key served."""
+    ``resolver`` (a _dns.Resolver): look up the TLSA records of _PORT._tcp.HOSTNAME and compare every key served;
+    ``run`` (see key_exchange): read the key exchange with openssl s_client."""
     default = PORTS.get(port, ('smtp', 'starttls', False))
     protocol, mode = protocol or default[0], mode or default[1]
     users = default[2] if users is None else users
     result = {'address': address, 'port': port, 'protocol': protocol, 'tls_mode': mode, 'users_log_in': users,
               'reachable': False, 'error': None, 'exposure': {}, 'versions': [], 'weakest': None, 'session': None,
-              'certificate': None, 'dane': None, 'findings': []}
+              'certificate': None, 'dane': None, 'key_exchange': None, 'findings': []}
     try:
         sock = _connect(address, port, timeout)
     except PostureError as e:
@@ -316,6 +331,8 @@ def inspect(address, port, protocol=None, mode=None, timeout=10, ca_file=None, h
         if accepted:
             result['weakest'] = {'kind': kind, 'cipher': accepted[1]}
             break
+    if run is not None:
+        result['key_exchange'] = key_exchange(address, port, protocol, mode, timeout, run, hostname)
     result['findings'] = findings(result)
     return result
 
@@ -369,6 +386,60 @@ def dane_state(keys, lookup):
             'rollover': bool(published - served) or any(r['usage'] == 2 for r in lookup['records'])}
 
 
+def s_client_argv(address, port, protocol, mode, timeout, case_args, servername=None):
+    """The argv of one openssl s_client handshake (after STARTTLS where the mode says so), bounded by timeout(1)."""
+    host = '[%s]' % address if ':' in address else address
+    argv = ['timeout', str(2 * int(timeout)), 'openssl', 's_client', '-connect', '%s:%d' % (host, port)]
+    if mode == 'starttls':
+        argv += ['-starttls', protocol]
+    if servername and not is_ip_literal(servername):
+        argv += ['-servername', servername]
+    return argv + list(case_args)
+
+
+def parse_s_client(text):
+    """What one openssl s_client run got: the cipher (None: no session), the peer's signing digest, the key
+    exchange group (TLS 1.3's negotiated group or the temporary key's), and whether this client could not even
+    offer what it was asked to (``unsupported``)."""
+    def after(prefix):
+        for line in text.splitlines():
+            line = line.strip()
+            if line.startswith(prefix):
+                return line[len(prefix):].strip()
+        return None
+    cipher = None
+    for line in text.splitlines():
+        if ', Cipher is ' in line:
+            cipher = line.split(', Cipher is ', 1)[1].strip()
+    if cipher in (None, '(NONE)'):
+        cipher = None
+    group = after('Negotiated TLS1.3 group:')
+    if group is None:
+        temp = after('Server Temp Key:') or after('Peer Temp Key:')
+        if temp:
+            words = [w.strip() for w in temp.split(',')]
+            group = words[1] if words[0] in ('ECDH', 'DH') and len(words) > 2 else words[0]
+    return {'cipher': cipher, 'digest': after('Peer signing digest:') if cipher else None, 'group': group if cipher else None,
+            'unsupported': cipher is None and any(marker in text for marker in _S_CLIENT_CANNOT)}
+
+
+def key_exchange(address, port, protocol, mode, timeout, run, servername=None):
+    """sha1, sha224: a client offering only that hash got a session (the server signed with it); post_quantum: a
+    client offering only X25519MLKEM768 got it. None where this host's openssl cannot ask (or is missing).
+    ``run(argv)`` runs a command without a shell and returns (rc, stdout, stderr)."""
+    result = {}
+    for name, args in KEX_CASES:
+        rc, out, err = run(s_client_argv(address, port, protocol, mode, timeout, args, servername))
+        got = parse_s_client('%s\n%s' % (out, err))
+        if rc == 127 or got['unsupported']:
+            result[name] = None
+        elif name == 'post_quantum':
+            result[name] = got['group'] == PQ_GROUP
+        else:
+            result[name] = got['cipher'] is not None
+    return result
+
+
 def findings(result):
     """(severity, text) for one port's facts."""
     out = []
@@ -399,6 +470,11 @@ def findings(result):
     if result['weakest']:
         severity = 'bad' if result['weakest']['kind'] == 'anonymous' and users else 'warn'
         out.append((severity, '%s accepts %s suites (%s)' % (label, result['weakest']['kind'], result['weakest']['cipher'])))
+    kex = result.get('key_exchange') or {}
+    for name, digest in (('sha1', 'SHA-1'), ('sha224', 'SHA-224')):
+        if kex.get(name):
+            out.append(('warn', '%s signs its key exchange with %s for a client that offers only %s '
+                        '(internet.nl: insufficient)' % (label, digest, digest)))
     session = result['session']
     if session and not session['forward_secrecy']:
         out.append(('warn', '%s chose a suite without forward secrecy (%s)' % (label, session['cipher'])))
@@ -463,5 +539,6 @@ def worst(findings_list):
     return max((f[0] for f in findings_list), key=SEVERITIES.index, default='ok')
 
 
-__all__ = ['PORTS', 'PostureError', 'SEVERITIES', 'VERSIONS', 'WEAK_KINDS', 'dane_state', 'findings', 'forward_secret',
+__all__ = ['KEX_CASES', 'PORTS', 'PQ_GROUP', 'PostureError', 'SEVERITIES', 'VERSIONS', 'WEAK_KINDS', 'dane_state', 'findings',
+           'forward_secret', 'key_exchange', 'parse_s_client', 's_client_argv',
            'handshake', 'inspect', 'keys_held', 'mta_sts', 'worst']

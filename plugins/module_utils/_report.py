@@ -259,6 +259,14 @@ def chart_svg(days, width_per_day=36, height=120):
     return ''.join(out)
 
 
+def _kex_hash(kex):
+    """The key-exchange hash cell: the weak hashes a server signs with, 'SHA-2 only', or None (not read)."""
+    if not kex or (kex.get('sha1') is None and kex.get('sha224') is None):
+        return None
+    weak = [digest for name, digest in (('sha1', 'SHA-1'), ('sha224', 'SHA-224')) if kex.get(name)]
+    return ', '.join(weak) + ' accepted' if weak else 'SHA-2 only'
+
+
 def own_rows(hosts):
     """One row per host x own port, from each host's tls_server_posture result (``posture``; None: not read)."""
     rows = []
@@ -272,17 +280,19 @@ def own_rows(hosts):
             found = [f for f in posture.get('findings') or [] if f.get('port') == port.get('port')]
             severity = max((f.get('severity', 'ok') for f in found), key=('ok', 'warn', 'bad').index, default='ok')
             session, cert, weakest = port.get('session') or {}, port.get('certificate') or {}, port.get('weakest') or {}
+            kex = port.get('key_exchange') or {}
             rows.append({
                 'host': host, 'port': port.get('port'), 'protocol': '%s (%s)' % (port.get('protocol'), port.get('tls_mode')),
                 'versions': ' '.join(port.get('versions') or []) or None, 'weakest': weakest.get('kind') or 'none weak',
                 'forward_secrecy': {True: 'yes', False: 'no'}.get(session.get('forward_secrecy')),
+                'kex_hash': _kex_hash(kex), 'post_quantum': {True: 'X25519MLKEM768', False: 'no'}.get(kex.get('post_quantum')),
                 'chain': {True: 'verifies', False: 'does not verify'}.get(cert.get('chain_verified')),
                 'days_remaining': cert.get('days_remaining'), 'severity': severity,
                 'note': '; '.join(f.get('text', '') for f in found if f.get('severity') != 'ok') or 'nothing to report'})
         for finding in [f for f in posture.get('findings') or [] if f.get('port') is None]:
             # a finding of a domain the host receives mail for (MTA-STS), not of a port
             rows.append({'host': host, 'port': '-', 'protocol': 'MTA-STS', 'versions': None, 'weakest': None,
-                         'forward_secrecy': None, 'chain': None, 'days_remaining': None,
+                         'forward_secrecy': None, 'kex_hash': None, 'post_quantum': None, 'chain': None, 'days_remaining': None,
                          'severity': finding.get('severity', 'ok'), 'note': finding.get('text', '')})
     return rows
 
@@ -293,7 +303,8 @@ COLUMNS = (('host', 'Mail host'), ('destination', 'Destination'), ('level', 'Lev
 
 
 OWN_COLUMNS = (('host', 'Mail host'), ('port', 'Port'), ('protocol', 'Protocol'), ('versions', 'TLS versions'),
-               ('weakest', 'Weakest suites'), ('forward_secrecy', 'Forward secrecy'), ('chain', 'Chain'),
+               ('weakest', 'Weakest suites'), ('forward_secrecy', 'Forward secrecy'), ('kex_hash', 'Key-exchange hash'),
+               ('post_quantum', 'Post-quantum'), ('chain', 'Chain'),
                ('days_remaining', 'Days left'), ('note', 'Finding'))
 OWN_TITLE = "The fleet's own servers, as senders and mail clients meet them"
 

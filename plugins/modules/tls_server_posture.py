@@ -55,6 +55,12 @@ options:
         DANE-TA record).
     type: bool
     default: true
+  openssl:
+    description:
+      - Read the key exchange with C(openssl s_client) (signature hash, post-quantum group), which Python's ssl
+        module cannot set. Needs the C(openssl) and C(timeout) commands on the host the module runs on.
+    type: bool
+    default: true
   mta_sts_domains:
     description:
       - Domains this host receives mail for. For each, the MTA-STS policy is read (C(_mta-sts) TXT record, then the
@@ -109,6 +115,15 @@ ports:
       description: The session the server chooses for a default client.
       type: dict
       sample: {version: TLSv1.3, cipher: TLS_AES_256_GCM_SHA384, forward_secrecy: true}
+    key_exchange:
+      description:
+        - What OpenSSL's own client (openssl s_client on the host the module runs on) got, or null (O(openssl) false,
+          or no TLS). C(sha1), C(sha224) - a TLS 1.2 client at security level 0 that offers only that hash got a
+          session (internet.nl 1.11 rates it insufficient; a finding says so). C(post_quantum) - a TLS 1.3 client that
+          offers only X25519MLKEM768 got it. Null where this host's openssl cannot offer the case (OpenSSL before 3.5
+          for the hybrid).
+      type: dict
+      sample: {sha1: false, sha224: false, post_quantum: true}
     dane:
       description: The TLSA records of the port and every key served, or null (O(dane) false, or no TLS).
       type: dict
@@ -155,6 +170,7 @@ def main():
             dane=dict(type='bool', default=True),
             nameservers=dict(type='list', elements='str'),
             mta_sts_domains=dict(type='list', elements='str', default=[]),
+            openssl=dict(type='bool', default=True),
         ),
         supports_check_mode=True,
     )
@@ -166,10 +182,14 @@ def main():
         resolver = Resolver(p['nameservers'], p['timeout'], 'any') if p['dane'] or p['mta_sts_domains'] else None
     except MailTLSError as e:
         module.fail_json(msg=str(e))
+    def run(argv):
+        # openssl s_client reads its standard input: Q ends the session at once
+        return module.run_command(argv, data='Q')
+
     results, findings = [], []
     for port in p['ports']:
         result = inspect(p['address'], port, timeout=p['timeout'], ca_file=p['ca_file'], hostname=p['hostname'] or p['address'],
-                         resolver=resolver if p['dane'] else None)
+                         resolver=resolver if p['dane'] else None, run=run if p['openssl'] else None)
         findings.extend({'port': port, 'severity': severity, 'text': text} for severity, text in result.pop('findings'))
         results.append(result)
     states, sts_findings = mta_sts(p['mta_sts_domains'], p['hostname'] or p['address'], resolver, p['timeout'], p['ca_file'])

@@ -9,6 +9,9 @@ HOST-PORT.json for the same ports (tests/lab/testssl-scan.sh). Per port:
   - CBC: when testssl.sh's cipherlist_AVERAGE (128/256-bit CBC) is offered, the module's weakest kind is CBC or
     weaker, and when testssl.sh offers none of aNULL, AVERAGE, LOW, 3DES_IDEA, EXPORT, NULL, the module found no
     anonymous, no-forward-secrecy or CBC suite either.
+Where SCAN_DIR also holds handshakes-HOST.json (openssl s_client from inside HOST, the scanner scenario's
+issue-28 play), the module's key exchange is compared with it on the ports both read: a SHA-1-only or a
+SHA-224-only client served, and X25519MLKEM768 negotiated (where the module's client could offer it).
 Prints a row per port and exits 1 on any disagreement, or unless every port of the posture result was compared
 (a port without its scan fails: nothing may pass unjudged).
 """
@@ -45,9 +48,30 @@ def compare(port, scan):
     return theirs, kind, problems
 
 
+def compare_kex(port, handshakes):
+    """(what was compared, problems): the module's key_exchange against openssl s_client from inside the host."""
+    kex = port.get('key_exchange') or {}
+    cases = dict((h['case'], h) for h in handshakes if h['port'] == port['port'])
+    compared, problems = [], []
+    for name, case in (('sha1', 'sha1'), ('sha224', 'sha224'), ('post_quantum', 'mlkem')):
+        inside = cases.get(case)
+        if inside is None or kex.get(name) is None:
+            continue
+        served = inside['group'] == 'X25519MLKEM768' if name == 'post_quantum' else inside['cipher'] != '(NONE)'
+        compared.append(name)
+        if served != kex[name]:
+            problems.append('%s: inside the host %s, module %s' % (name, served, kex[name]))
+    return compared, problems
+
+
 def main(posture_path, scan_dir, host):
     with open(posture_path) as f:
         posture = json.load(f)
+    handshakes_path = os.path.join(scan_dir, 'handshakes-%s.json' % host)
+    handshakes = []
+    if os.path.exists(handshakes_path):
+        with open(handshakes_path) as f:
+            handshakes = json.load(f)
     compared, failed = 0, 0
     print('| host:port | versions (both) | weakest (module) | anonymous / CBC (testssl.sh) | agree |')
     print('| --- | --- | --- | --- | --- |')
@@ -62,6 +86,10 @@ def main(posture_path, scan_dir, host):
             theirs, kind, problems = compare(port, scan)
         except KeyError as e:
             theirs, kind, problems = [], None, [str(e)]
+        kex_compared, kex_problems = compare_kex(port, handshakes)
+        problems += kex_problems
+        if kex_compared:
+            kind = '%s; key exchange: %s' % (kind or 'none', ', '.join(kex_compared))
         compared += 1
         failed += bool(problems)
         verdict = 'yes' if not problems else 'NO: ' + '; '.join(problems)

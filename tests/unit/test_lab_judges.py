@@ -104,3 +104,25 @@ def test_compare_posture_fails_on_a_port_without_its_scan(tmp_path, capsys):
     out = capsys.readouterr().out
     assert 'h:993 | | | | NO: testssl.sh has no scan of this port' in out
     assert 'compare-posture: every port of h must be compared; 1 were not' in out
+
+
+def test_compare_posture_compares_the_key_exchange_with_s_client_inside_the_host(tmp_path, capsys):
+    scans = tmp_path / 'scans'
+    scans.mkdir()
+    (scans / 'h-25.json').write_text(json.dumps(scan('after-3.10-25.json')))
+    # what the scenario's handshake play wrote for a hardened 3.10 port: SHA-1 and SHA-224 refused, the hybrid got
+    (scans / 'handshakes-h.json').write_text(json.dumps([
+        {'port': 25, 'case': 'sha1', 'cipher': '(NONE)', 'digest': '', 'group': ''},
+        {'port': 25, 'case': 'sha224', 'cipher': '(NONE)', 'digest': '', 'group': ''},
+        {'port': 25, 'case': 'mlkem', 'cipher': 'TLS_AES_256_GCM_SHA384', 'digest': 'SHA256', 'group': 'X25519MLKEM768'}]))
+    port = {'port': 25, 'versions': ['TLSv1.2', 'TLSv1.3'], 'weakest': None,
+            'key_exchange': {'sha1': False, 'sha224': False, 'post_quantum': True}}
+    posture = tmp_path / 'posture.json'
+    posture.write_text(json.dumps({'ports': [port]}))
+    assert COMPARE.main(str(posture), str(scans), 'h') == 0
+    assert 'key exchange: sha1, sha224, post_quantum' in capsys.readouterr().out
+    # a module that missed the SHA-1 signature, or saw a hybrid that is not there, disagrees
+    posture.write_text(json.dumps({'ports': [dict(port, key_exchange={'sha1': True, 'sha224': False, 'post_quantum': False})]}))
+    assert COMPARE.main(str(posture), str(scans), 'h') == 1
+    out = capsys.readouterr().out
+    assert 'sha1: inside the host False, module True' in out and 'post_quantum: inside the host True, module False' in out

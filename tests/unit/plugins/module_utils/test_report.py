@@ -170,12 +170,17 @@ POSTURE = {
          'session': {'forward_secrecy': True}, 'certificate': {'chain_verified': True, 'days_remaining': 80}},
         {'port': 587, 'protocol': 'smtp', 'tls_mode': 'starttls', 'versions': ['TLSv1.2', 'TLSv1.3'],
          'weakest': {'kind': 'CBC', 'cipher': 'ECDHE-RSA-AES128-SHA'},
-         'session': {'forward_secrecy': True}, 'certificate': {'chain_verified': True, 'days_remaining': 80}},
+         'session': {'forward_secrecy': True}, 'certificate': {'chain_verified': True, 'days_remaining': 80},
+         'key_exchange': {'sha1': True, 'sha224': False, 'post_quantum': False}},
+        {'port': 465, 'protocol': 'smtp', 'tls_mode': 'implicit', 'versions': ['TLSv1.3'], 'weakest': None,
+         'session': {'forward_secrecy': True}, 'certificate': {'chain_verified': True, 'days_remaining': 80},
+         'key_exchange': {'sha1': False, 'sha224': False, 'post_quantum': True}},
     ],
     'findings': [
         {'port': 25, 'severity': 'ok', 'text': 'mx1:25: TLSv1.2, TLSv1.3'},
         {'port': 587, 'severity': 'bad', 'text': 'mx1:587 takes MAIL before STARTTLS (250 2.1.0 Ok): submission without TLS'},
         {'port': 587, 'severity': 'warn', 'text': 'mx1:587 accepts CBC suites (ECDHE-RSA-AES128-SHA)'},
+        {'port': 465, 'severity': 'ok', 'text': 'mx1:465: TLSv1.3'},
         {'port': None, 'severity': 'warn', 'text': 'example.org: the MTA-STS policy (mode testing, mx mx2) does not cover mx1'},
     ],
 }
@@ -184,17 +189,23 @@ POSTURE = {
 def test_own_ports_get_a_row_each_with_the_worst_severity_and_a_red_section(checks):
     report = build({'mx1': {'checks': checks, 'posture': POSTURE}, 'mx2': {'checks': checks, 'posture': None}})
     assert [(r['host'], r['port'], r['protocol'], r['severity']) for r in report['own']] == [
-        ('mx1', 25, 'smtp (starttls)', 'ok'), ('mx1', 587, 'smtp (starttls)', 'bad'), ('mx1', '-', 'MTA-STS', 'warn')]
+        ('mx1', 25, 'smtp (starttls)', 'ok'), ('mx1', 587, 'smtp (starttls)', 'bad'), ('mx1', 465, 'smtp (implicit)', 'ok'),
+        ('mx1', '-', 'MTA-STS', 'warn')]
+    # the key exchange (issue 28): the weak hashes accepted, or SHA-2 only, and the post-quantum group; blank when not read
+    assert [(r['kex_hash'], r['post_quantum']) for r in report['own']] == [
+        (None, None), ('SHA-1 accepted', 'no'), ('SHA-2 only', 'X25519MLKEM768'), (None, None)]
     assert report['own'][1]['note'] == ('mx1:587 takes MAIL before STARTTLS (250 2.1.0 Ok): submission without TLS; '
                                         'mx1:587 accepts CBC suites (ECDHE-RSA-AES128-SHA)')
-    assert report['summary']['own'] == {'bad': 1, 'warn': 1, 'ok': 1}
+    assert report['summary']['own'] == {'bad': 1, 'warn': 1, 'ok': 2}
     page = render(report, 'html')
     own = page[page.index('<table id="own"'):]
-    assert re.findall(r'<tr class="(\w+)">', own[:own.index('</table>')]) == ['ok', 'bad', 'warn']
+    assert re.findall(r'<tr class="(\w+)">', own[:own.index('</table>')]) == ['ok', 'bad', 'ok', 'warn']
     assert 'an own port lets mail or a password travel in clear' in page or 'some destinations would not deliver' in page
     md = render(report, 'markdown')
-    assert "| mx1 | 587 | smtp (starttls) | TLSv1.2 TLSv1.3 | CBC | yes | verifies | 80 | **BAD** mx1:587 takes MAIL" in md
-    assert '| Own ports: bad / warn / ok | 1 / 1 / 1 |' in md
+    assert ("| mx1 | 587 | smtp (starttls) | TLSv1.2 TLSv1.3 | CBC | yes | SHA-1 accepted | no | verifies | 80 | "
+            "**BAD** mx1:587 takes MAIL") in md
+    assert '| mx1 | 465 | smtp (implicit) | TLSv1.3 | none weak | yes | SHA-2 only | X25519MLKEM768 | verifies |' in md
+    assert '| Own ports: bad / warn / ok | 1 / 1 / 2 |' in md
 
 
 def test_without_posture_there_is_no_own_section(checks):
