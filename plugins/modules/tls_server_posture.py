@@ -182,6 +182,7 @@ def main():
         resolver = Resolver(p['nameservers'], p['timeout'], 'any') if p['dane'] or p['mta_sts_domains'] else None
     except MailTLSError as e:
         module.fail_json(msg=str(e))
+
     def run(argv):
         # openssl s_client reads its standard input: Q ends the session at once
         return module.run_command(argv, data='Q')

@@ -2,7 +2,8 @@
 
 Fixtures (tests/unit/fixtures/s_client, 2026-12-05): Debian 13's openssl s_client against port 25 of Debian 13's
 Postfix 3.10 with its defaults ("before") and with the tls role's OpenSSL baseline ("after"), and Debian 12's
-(OpenSSL 3.0, which cannot offer X25519MLKEM768) - with the arguments of KEX_CASES.
+(OpenSSL 3.0, which cannot offer X25519MLKEM768) - with the arguments of KEX_CASES. The server's CRLF line
+endings (its SMTP replies) are stored as LF.
 """
 import os
 
