@@ -36,9 +36,6 @@ OPENSSL_3_5 = 0x30500000
 APP_NAME = 'mailtls'
 SERVER_NAME = 'mailtls_server'
 
-# Postfix versions that read tls_config_file (postconf(5)): the first release of each line
-CONFIG_FILE_SINCE = {(3, 5): (3, 5, 20), (3, 6): (3, 6, 10), (3, 7): (3, 7, 6), (3, 8): (3, 8, 1)}
-CONFIG_FILE_FROM = (3, 9)
 # Postfix versions that leave the groups to OpenSSL when both group parameters are empty
 OPENSSL_GROUPS_SINCE = {(3, 6): (3, 6, 17), (3, 7): (3, 7, 13), (3, 8): (3, 8, 8), (3, 9): (3, 9, 2)}
 OPENSSL_GROUPS_FROM = (3, 10)
@@ -63,22 +60,13 @@ def openssl_version_text(number):
     return '%d.%d.%d%s' % (major, minor, fix, chr(ord('a') + letter - 1) if letter else '')
 
 
-def _since(version, first_of_line, from_version):
-    v = version_tuple(version)
-    if v[:2] >= from_version:
-        return True
-    first = first_of_line.get(v[:2])
-    return first is not None and v[:3] >= first
-
-
-def postfix_reads_config_file(postfix_version):
-    """Whether this Postfix version has tls_config_file (the role asks ``postconf -d``; this is the documentation)."""
-    return _since(postfix_version, CONFIG_FILE_SINCE, CONFIG_FILE_FROM)
-
-
 def postfix_leaves_groups_to_openssl(postfix_version):
     """Whether empty tls_eecdh_auto_curves and tls_ffdhe_auto_groups let OpenSSL's configured groups apply."""
-    return _since(postfix_version, OPENSSL_GROUPS_SINCE, OPENSSL_GROUPS_FROM)
+    v = version_tuple(postfix_version)
+    if v[:2] >= OPENSSL_GROUPS_FROM:
+        return True
+    first = OPENSSL_GROUPS_SINCE.get(v[:2])
+    return first is not None and v[:3] >= first
 
 
 def _section(name, commands):
@@ -182,4 +170,4 @@ def server_services(master_text, parameters, written=()):
 
 
 __all__ = ['APP_NAME', 'OPENSSL_3_5', 'SERVER_COMMANDS', 'SERVER_NAME', 'baseline', 'server_services', 'libssl_path', 'openssl_version_text',
-           'postfix_leaves_groups_to_openssl', 'postfix_reads_config_file']
+           'postfix_leaves_groups_to_openssl']

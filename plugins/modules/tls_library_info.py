@@ -73,6 +73,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._library import libssl_path, openssl_version_text
+from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import Instance, parse_parameters
 
 
 def main():
@@ -95,9 +96,8 @@ def main():
         number = int(library.OpenSSL_version_num())
     except (OSError, AttributeError) as e:
         module.fail_json(msg='%s: cannot read the OpenSSL version: %s' % (path, e))
-    postconf = module.get_bin_path('postconf', required=True)
-    rc, out, err = module.run_command([postconf, '-c', module.params['config_dir'], '-d', '-h', 'tls_config_file'])
-    known = rc == 0 and 'unknown parameter' not in err and out.strip() != ''
+    # the names postconf -d knows, read as the postconf module reads them for if_known
+    known = 'tls_config_file' in parse_parameters(Instance(module, module.params['config_dir']).postconf(['-d'])[0])
     module.exit_json(changed=False, openssl_version=openssl_version_text(number), openssl_version_number=number,
                      openssl_library=path, config_file_known=known)
 

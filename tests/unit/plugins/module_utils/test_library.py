@@ -12,7 +12,6 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._library import (
     libssl_path,
     openssl_version_text,
     postfix_leaves_groups_to_openssl,
-    postfix_reads_config_file,
     server_services,
 )
 
@@ -47,15 +46,6 @@ def test_libssl_path_absent():
 @pytest.mark.parametrize('number, text', [(V111W, '1.1.1w'), (V3020, '3.0.20'), (V359, '3.5.9'), (0x1010100f, '1.1.1')])
 def test_openssl_version_text(number, text):
     assert openssl_version_text(number) == text
-
-
-@pytest.mark.parametrize('version, reads', [
-    ('3.4.14', False), ('3.5.19', False), ('3.5.20', True), ('3.5.25', True), ('3.6.9', False), ('3.6.10', True),
-    ('3.7.5', False), ('3.7.6', True), ('3.7.11', True), ('3.8.0', False), ('3.8.1', True), ('3.9.0', True),
-    ('3.10.13', True), ('3.11-20260101', True),
-])
-def test_postfix_reads_config_file(version, reads):
-    assert postfix_reads_config_file(version) is reads
 
 
 @pytest.mark.parametrize('version, leaves', [
