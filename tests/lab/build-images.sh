@@ -36,8 +36,10 @@ packages=(
     libsasl2-modules sasl2-bin
     dovecot-imapd dovecot-pop3d
 )
-# the ACME lab (acme scenario) runs on bookworm only: certbot and pebble there
-declare -A suite_packages=([bookworm]="certbot pebble")
+# the ACME lab (acme scenario) runs on bookworm only: certbot and pebble there;
+# Debian 13's testssl.sh (3.2, which lists and rates the signature algorithms a
+# server accepts) is the scanner scenario's second judge, run from scan-client
+declare -A suite_packages=([bookworm]="certbot pebble" [trixie]="testssl.sh")
 
 recipe_hash() {
     cat "$here/build-images.sh" "$here/mailtls-lab-init" | sha256sum | cut -c1-16

@@ -1,6 +1,6 @@
 """Judge testssl.sh JSON results (--jsonfile) as a public mail-TLS test would.
 
-    python3 testssl-judge.py [--except ID=REASON ...] [--expect-failure] SCAN.json[=TLSMIN] ...
+    python3 testssl-judge.py [--except ID=REASON ...] [--expect-failure] [--sigalgs] SCAN.json[=TLSMIN] ...
 
 A scan fails on
   - any finding of severity LOW, MEDIUM, HIGH or CRITICAL,
@@ -9,6 +9,12 @@ A scan fails on
     must each be in the scan, so that a scan cut short fails instead of passing on what it did not test,
 unless its id is excepted with --except ID=REASON (each exception is printed with its reason and how often it
 applied). TLSMIN (TLS1_2 or TLS1_3) also checks which TLS versions are offered: exactly TLSMIN and later.
+
+--sigalgs judges only the signature algorithms a server accepts, as testssl.sh 3.2 lists them in its
+forward-secrecy checks (-f; FS_TLS12_sig_algs, FS_TLS13_sig_algs): a scan fails when one lists SHA-1, SHA-224
+or MD5, when testssl.sh rates one above INFO, when one is missing (TLS 1.2's only where TLSMIN is TLS1_2), and
+on any scan problem. testssl.sh rates SHA-1 LOW and lists SHA-224 without a rating; the mail tests of 2026
+(internet.nl) rate both insufficient, so both fail here.
 
 Prints one line per scan and a Markdown table of severities; exits 1 when a
 scan fails. With --expect-failure it exits 1 unless every scan fails (the
@@ -81,6 +87,40 @@ def judge(findings, exceptions, tls_min):
     return failures, counts, used
 
 
+SIGALG_IDS = {'TLS1_2': 'FS_TLS12_sig_algs', 'TLS1_3': 'FS_TLS13_sig_algs'}
+WEAK_HASHES = ('SHA1', 'SHA224', 'MD5')
+
+
+def judge_sigalgs(findings, exceptions, tls_min):
+    """The --sigalgs judge -> (failures, counts by severity, excepted ids used)."""
+    failures, used = [], collections.Counter()
+    by_id = {}
+    for f in findings:
+        sev, fid = f.get('severity', ''), f.get('id', '').split(' ', 1)[0]
+        by_id.setdefault(fid, f)
+        if sev in SCAN_PROBLEMS:
+            if fid in exceptions:
+                used[fid] += 1
+            else:
+                failures.append('%s %s: the scan had a problem: %s' % (sev, fid, f.get('finding', '')))
+    wanted = ('TLS1_3',) if tls_min == 'TLS1_3' else ('TLS1_2', 'TLS1_3')
+    counts = collections.Counter()
+    for version in wanted:
+        fid = SIGALG_IDS[version]
+        f = by_id.get(fid)
+        if f is None:
+            failures.append('truncated scan: testssl.sh listed no %s signature algorithms (%s)' % (version, fid))
+            continue
+        counts[f.get('severity', '')] += 1
+        algorithms = f.get('finding', '').split()
+        weak = [a for a in algorithms if a.rpartition('+')[2] in WEAK_HASHES]
+        if weak:
+            failures.append('%s %s: accepts %s' % (f.get('severity', ''), fid, ' '.join(weak)))
+        elif f.get('severity') != 'INFO':
+            failures.append('%s %s: %s' % (f.get('severity', ''), fid, f.get('finding', '')))
+    return failures, counts, used
+
+
 def suites(findings):
     """Counts of the offered suites: all, anonymous, without forward secrecy, CBC, finite-field DHE."""
     offered = [f.get('finding', '') for f in findings if f.get('id', '').startswith(('cipher-tls', 'cipher_x'))]
@@ -99,6 +139,7 @@ def main(argv):
     parser.add_argument('scans', nargs='+', help='SCAN.json or SCAN.json=TLS1_2|TLS1_3')
     parser.add_argument('--except', dest='exceptions', action='append', default=[], metavar='ID=REASON')
     parser.add_argument('--expect-failure', action='store_true')
+    parser.add_argument('--sigalgs', action='store_true', help='judge only the signature algorithms (testssl.sh 3.2, -f)')
     args = parser.parse_args(argv)
     exceptions = dict(e.split('=', 1) for e in args.exceptions)
     failed, rows, used_all = 0, [], collections.Counter()
@@ -110,8 +151,10 @@ def main(argv):
             print('FAIL %s: no findings at all (the scan did not run)' % path)
             failed += 1
             continue
-        target = '%s:%s' % (findings[0].get('ip', '?'), findings[0].get('port', '?'))
-        failures, counts, used = judge(findings, exceptions, tls_min or None)
+        # the first finding may be about testssl.sh itself (3.2's engine_problem, with no target)
+        first = next((f for f in findings if f.get('id') == 'service'), findings[0])
+        target = '%s:%s' % (first.get('ip', '?'), first.get('port', '?'))
+        failures, counts, used = (judge_sigalgs if args.sigalgs else judge)(findings, exceptions, tls_min or None)
         used_all.update(used)
         rows.append((path, target, counts, len(failures), suites(findings)))
         if failures:
@@ -120,7 +163,11 @@ def main(argv):
             for line in failures:
                 print('  ' + line)
         else:
-            print('PASS %s (%s)%s' % (path, target, ' TLS versions from ' + tls_min if tls_min else ''))
+            if args.sigalgs:
+                print('PASS %s (%s) no SHA-1, SHA-224 or MD5 signature%s' % (
+                    path, target, ' (TLS 1.3 only)' if tls_min == 'TLS1_3' else ' for TLS 1.2 and 1.3'))
+            else:
+                print('PASS %s (%s)%s' % (path, target, ' TLS versions from ' + tls_min if tls_min else ''))
     for fid, n in sorted(used_all.items()):
         print('excepted %s (%d times): %s' % (fid, n, exceptions[fid]))
     print()
