@@ -42,3 +42,13 @@ options:
     choices: [auto, starttls, implicit]
     default: auto
 """
+
+    # the expiry threshold shared by the probe, the judges and the report (role variable postfix_tls_expiry_warn_days)
+    EXPIRY = r"""
+options:
+  expiry_warn_days:
+    description:
+      - A certificate that expires in fewer days than this is a warning (it is counted or reported as expiring).
+    type: int
+    default: 21
+"""

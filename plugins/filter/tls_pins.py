@@ -68,6 +68,7 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import (
     HAS_CRYPTOGRAPHY,
     certificate_facts,
 )
+from ansible_collections.mailtls.postfix.plugins.module_utils._options import DIGESTS
 
 try:
     from cryptography import x509
@@ -95,8 +96,8 @@ def _entry_chain(i, entry):
 def tls_pins(value, digest='sha256'):
     if not HAS_CRYPTOGRAPHY:
         raise AnsibleFilterError('tls_pins needs the Python library cryptography on the controller')
-    if digest not in ('sha256', 'sha1', 'md5'):
-        raise AnsibleFilterError('tls_pins: digest %r is not sha256, sha1 or md5' % (digest,))
+    if digest not in DIGESTS:
+        raise AnsibleFilterError('tls_pins: digest %r is not %s or %s' % (digest, ', '.join(DIGESTS[:-1]), DIGESTS[-1]))
     if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         out = []
         for i, entry in enumerate(value):

@@ -40,7 +40,7 @@ options:
     default: markdown
     choices: [markdown, html, data]
   warn_days:
-    description: Certificates that expire within this many days are marked.
+    description: Certificates that expire within this many days are marked (null - the default).
     type: int
     default: 21
   generated:
@@ -71,12 +71,13 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._options import EXPIRY_WARN_DAYS
 from ansible_collections.mailtls.postfix.plugins.module_utils._report import build, render
 
 
-def tls_posture_report(hosts, format='markdown', warn_days=21, generated=None, probe=None):  # pylint: disable=redefined-builtin
+def tls_posture_report(hosts, format='markdown', warn_days=None, generated=None, probe=None):  # pylint: disable=redefined-builtin
     try:
-        return render(build(hosts, int(warn_days), generated, probe), format)
+        return render(build(hosts, EXPIRY_WARN_DAYS if warn_days is None else int(warn_days), generated, probe), format)
     except MailTLSError as e:
         raise AnsibleFilterError(str(e))
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailtls.postfix contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Certificate facts as Postfix sees them. Private to mailtls.postfix.
+"""The probe stage: certificate facts as Postfix sees them. Private to mailtls.postfix.
 
 Fingerprints follow Postfix: the certificate fingerprint is the digest of
 the DER certificate, the public-key fingerprint the digest of the DER
@@ -17,6 +17,8 @@ import datetime
 import hashlib
 import traceback
 
+from ansible_collections.mailtls.postfix.plugins.module_utils._options import DIGESTS
+
 try:
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
@@ -27,8 +29,6 @@ try:
 except ImportError:
     HAS_CRYPTOGRAPHY = False
     CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
-
-DIGESTS = ('sha256', 'sha1', 'md5')
 
 
 def colon_hex(data):

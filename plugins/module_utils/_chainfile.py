@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailtls.postfix contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Check a private key and certificate chain and build an smtpd_tls_chain_files file. Private to mailtls.postfix.
+"""The deploy stage: check a private key and certificate chain and build an smtpd_tls_chain_files file. Private to mailtls.postfix.
 
 The file holds the key first, then the leaf certificate, then the
 intermediates, as Postfix's smtpd_tls_chain_files wants it. Nothing here

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailtls.postfix contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Where Postfix would deliver a destination: MX hosts and their addresses. Private to mailtls.postfix.
+"""The probe stage: where Postfix would deliver a destination: MX hosts and their addresses. Private to mailtls.postfix.
 
 Domains get an MX lookup with the RFC 5321 fallback to the domain's own
 A/AAAA records when there is no MX; a null MX (RFC 7505) means no mail.

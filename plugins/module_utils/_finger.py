@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailtls.postfix contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""posttls-finger as a judge of policy entries, per endpoint. Private to mailtls.postfix.
+"""The judge stage: posttls-finger as a judge of policy entries, per endpoint. Private to mailtls.postfix.
 
 posttls-finger is Postfix's own TLS client code. For a domain it connects to
 the first MX only, so each endpoint is asked on its own as ``[address]:port``,
@@ -21,6 +21,7 @@ import re
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._judge import judge, match_patterns, sts_skip_reason
 from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import served_keys
+from ansible_collections.mailtls.postfix.plugins.module_utils._options import EXPIRY_WARN_DAYS
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import PolicyEntry
 from ansible_collections.mailtls.postfix.plugins.module_utils._smtp import KEY_FAMILIES
 
@@ -115,7 +116,7 @@ class Referee:
 
 
 def check(entries, probe_results, digest='sha256', levels=FINGER_LEVELS, ca_file=None, finger=None,
-          expiry_warn_days=21):
+          expiry_warn_days=EXPIRY_WARN_DAYS):
     """Judge the entries at ``levels`` against what the probe saw, and with posttls-finger when ``finger`` is given.
 
     ``entries``: PolicyEntry objects (dicts are validated into them). ``finger``: a callable taking an argv list and returning

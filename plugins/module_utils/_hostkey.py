@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailtls.postfix contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Keys made on the host and never moved: the current key with a self-signed certificate (for peers that
+"""The deploy stage: keys made on the host and never moved: the current key with a self-signed certificate (for peers that
 pin public keys), a next key whose pin peers can add ahead of time, and rotation from one to the other.
 Private to mailtls.postfix. Nothing here returns key material: only public facts and pins.
 """
@@ -12,7 +12,8 @@ __metaclass__ = type
 
 import datetime
 
-from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import DIGESTS, fingerprint
+from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import fingerprint
+from ansible_collections.mailtls.postfix.plugins.module_utils._options import DIGESTS
 from ansible_collections.mailtls.postfix.plugins.module_utils._chainfile import check_chain, read_secret, write_secret
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 

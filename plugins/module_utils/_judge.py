@@ -19,7 +19,14 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._nexthop import is
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import PolicyEntry
 
 # a verdict's status word, from (delivers, degraded)
+# the severities of a finding, mildest first: the one order of the posture module, the report and verify
+SEVERITIES = ('ok', 'warn', 'bad')
 STATUS = {(True, False): 'delivers', (True, True): 'degraded', (False, False): 'fails', (None, False): 'unknown'}
+
+
+def worst(findings):
+    """The worst severity among (severity, text) pairs; 'ok' for none."""
+    return max((f[0] for f in findings), key=SEVERITIES.index, default='ok')
 
 
 def endpoint_label(endpoint):
@@ -222,4 +229,4 @@ def _judge_endpoints(verdict, entry, nexthop_name, endpoints, digest, referee):
     verdict['reason'] = '; '.join(failing or ['every endpoint passes'] + clear)
 
 
-__all__ = ['STATUS', 'endpoint_label', 'judge', 'match_patterns', 'sts_mx_allowed', 'sts_mx_patterns', 'sts_skip_reason']
+__all__ = ['SEVERITIES', 'STATUS', 'endpoint_label', 'worst', 'judge', 'match_patterns', 'sts_mx_allowed', 'sts_mx_patterns', 'sts_skip_reason']

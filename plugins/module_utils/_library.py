@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailtls.postfix contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The OpenSSL that Postfix links, and the OpenSSL baseline the tls role gives it. Private to mailtls.postfix.
+"""The deploy stage: the OpenSSL that Postfix links, and the OpenSSL baseline the tls role gives it. Private to mailtls.postfix.
 
 Postfix (3.9, and 3.8.1, 3.7.6, 3.6.10, 3.5.20 and later) reads a baseline OpenSSL configuration through
 ``tls_config_file`` and ``tls_config_name``. With an absolute path the file must hold non-empty settings for

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailtls.postfix contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What Postfix's SMTP client delivered and how, read from the mail log. Private to mailtls.postfix.
+"""The probe stage: what Postfix's SMTP client delivered and how, read from the mail log. Private to mailtls.postfix.
 
 The log is read as bytes in fixed-size blocks (plain or gzip files, in bounded
 memory). Only the lines of an smtp(8) process matter: they are found with a

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailtls.postfix contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Write a Postfix lookup table and its index so that Postfix never reads half of either.
+"""The deploy stage: write a Postfix lookup table and its index so that Postfix never reads half of either.
 
 Private to mailtls.postfix. The source is written to a temporary file in the
 same directory, postmap builds the index of that temporary file, and both

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailtls.postfix contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""MTA-STS (RFC 8461): the _mta-sts TXT record, the HTTPS policy, and the match names of an enforce policy.
+"""The probe stage: MTA-STS (RFC 8461): the _mta-sts TXT record, the HTTPS policy, and the match names of an enforce policy.
 
 Private to the mailtls.postfix collection; not a public API.
 """

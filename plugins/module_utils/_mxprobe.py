@@ -22,6 +22,7 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._dns import dane_v
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._mtasts import apply_cache, check_cache_entry, discover
 from ansible_collections.mailtls.postfix.plugins.module_utils._nexthop import parse_nexthop
+from ansible_collections.mailtls.postfix.plugins.module_utils._options import EXPIRY_WARN_DAYS
 from ansible_collections.mailtls.postfix.plugins.module_utils._smtp import KEY_FAMILIES, NO_STARTTLS, make_context, probe
 
 
@@ -72,8 +73,9 @@ class Prober:
 
     def __init__(self, resolver, port=25, timeout=10.0, concurrency=32, ehlo_name='localhost',
                  ca_file=None, ca_path=None, sni=None, probe_func=probe, dane=True, tls_mode='auto', one_session=True,
-                 mta_sts=False, sts_port=443, sts_cache=None, now=None):
+                 mta_sts=False, sts_port=443, sts_cache=None, now=None, expiry_warn_days=EXPIRY_WARN_DAYS):
         self.resolver = resolver
+        self.expiry_warn_days = expiry_warn_days
         # auto: implicit TLS on port 465 (submissions, RFC 8314), STARTTLS elsewhere
         self.tls_mode = tls_mode
         self.dane = dane
@@ -192,7 +194,7 @@ class Prober:
                     del self.sts_cache[domain]
         results = [self._destination(nexthop, mx, note, error, probes, lookups, sts.get(nexthop.host) if nexthop.mta_sts else None)
                    for nexthop, (mx, note, error) in zip(nexthops, resolved)]
-        return results, summarize(results)
+        return results, summarize(results, self.expiry_warn_days)
 
     def _tlsa(self, target):
         return self.resolver.tlsa(*target)
@@ -252,8 +254,14 @@ class Prober:
         }
 
 
-def summarize(results):
-    """Counts of what the probe saw (the recommended levels are counted by _decide.recommend_results)."""
+def summarize(results, expiry_warn_days=EXPIRY_WARN_DAYS):
+    """Counts of what the probe saw (the recommended levels are counted by _decide.recommend_results).
+
+    ``expiring``: certificates that expire within ``expiry_warn_days``; ``expiring_30_days`` (deprecated, kept for
+    playbooks that read it) within 30."""
+    def expiring(days):
+        return sum(1 for e in endpoints if e['certificate'] and e['certificate']['days_remaining'] < days)
+
     endpoints = [e for r in results for e in r['endpoints']]
     return {
         'destinations': len(results),
@@ -263,7 +271,8 @@ def summarize(results):
         'endpoints_verified': sum(1 for e in endpoints if e['chain_verified'] and e['name_verified']),
         'endpoints_no_starttls': sum(1 for e in endpoints if e['error'] == NO_STARTTLS),
         'endpoints_failed': sum(1 for e in endpoints if e['certificate'] is None and e['error'] != NO_STARTTLS),
-        'expiring_30_days': sum(1 for e in endpoints if e['certificate'] and e['certificate']['days_remaining'] < 30),
+        'expiring': expiring(expiry_warn_days),
+        'expiring_30_days': expiring(30),
     }
 
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailtls.postfix contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Postfix next hops and policy-map keys. Private to mailtls.postfix.
+"""The probe stage: Postfix next hops and policy-map keys. Private to mailtls.postfix.
 
 Parses a destination as an operator writes it in ``smtp_tls_policy_maps``
 (postconf(5), transport(5)): a domain (``example.com``, MX lookup), a domain

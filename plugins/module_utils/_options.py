@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailtls.postfix contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Options that several modules share: their argument specs and their checks. Private to mailtls.postfix.
+"""Shared by every stage: options that several modules share: their argument specs and their checks. Private to mailtls.postfix.
 
 Documented once in plugins/doc_fragments (probe, postfix); each check names the option and the reason.
 """
@@ -22,7 +22,13 @@ PROBE_OPTIONS = dict(
 POSTFIX_OPTIONS = dict(
     config_dir=dict(type='path'),
 )
-DIGEST_OPTION = dict(digest=dict(type='str', choices=['sha256', 'sha1', 'md5']))
+# the fingerprint digests Postfix takes (smtp_tls_fingerprint_digest), the recommended one first
+DIGESTS = ('sha256', 'sha1', 'md5')
+DIGEST_OPTION = dict(digest=dict(type='str', choices=list(DIGESTS)))
+# a certificate that expires within this many days is a warning, everywhere (option expiry_warn_days,
+# role variable postfix_tls_expiry_warn_days)
+EXPIRY_WARN_DAYS = 21
+EXPIRY_OPTION = dict(expiry_warn_days=dict(type='int', default=EXPIRY_WARN_DAYS))
 
 
 def argument_spec(*parts, **own):
@@ -50,6 +56,8 @@ def probe_option_errors(params):
         errors.append('timeout: %r is not a number of seconds above 0 and at most 3600' % params['timeout'])
     if not 1 <= params['concurrency'] <= 1024:
         errors.append('concurrency: %r is not a number from 1 to 1024' % params['concurrency'])
+    if params.get('expiry_warn_days') is not None and params['expiry_warn_days'] < 0:
+        errors.append('expiry_warn_days: %r is negative' % params['expiry_warn_days'])
     if 'port' in params and not 1 <= params['port'] <= 65535:
         errors.append('port: %r is not a number from 1 to 65535' % params['port'])
     for name in ('ehlo_name', 'sni'):
@@ -67,4 +75,5 @@ def check_probe_options(module):
         module.fail_json(msg=errors[0])
 
 
-__all__ = ['DIGEST_OPTION', 'POSTFIX_OPTIONS', 'PROBE_OPTIONS', 'argument_spec', 'check_probe_options', 'probe_option_errors']
+__all__ = ['DIGESTS', 'DIGEST_OPTION', 'EXPIRY_OPTION', 'EXPIRY_WARN_DAYS', 'POSTFIX_OPTIONS', 'PROBE_OPTIONS', 'argument_spec',
+           'check_probe_options', 'probe_option_errors']

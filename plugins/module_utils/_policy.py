@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailtls.postfix contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Postfix smtp_tls_policy_maps entries: the one entry type of the collection. Private to mailtls.postfix.
+"""The policy model stage: Postfix smtp_tls_policy_maps entries: the one entry type of the collection. Private to mailtls.postfix.
 
 An entry is ``key level [attr=value ...]``. Attributes are separated by
 whitespace or commas, so no key or value may contain either. What each

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailtls.postfix contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Idempotent main.cf and master.cf edits through the postconf command. Private to mailtls.postfix.
+"""The deploy stage: idempotent main.cf and master.cf edits through the postconf command. Private to mailtls.postfix.
 
 Reads what ``postconf -n``, ``-M`` and ``-P`` report, plans only the
 differences, and writes them with ``postconf -e``, ``-X``, ``-M``, ``-MX``,
@@ -15,6 +15,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._options import DIGESTS
 
 MASTER_FIELDS = ('private', 'unpriv', 'chroot', 'wakeup', 'maxproc')
 SERVICE_TYPES = ('inet', 'unix', 'unix-dgram', 'fifo', 'pass')
@@ -221,9 +222,6 @@ def warnings_of(stderr):
     return [line.strip() for line in stderr.splitlines() if 'warning:' in line]
 
 
-DIGESTS = ('sha256', 'sha1', 'md5')
-
-
 class Instance:
     """One Postfix instance: the postconf and postmap commands, with -c config_dir, built here only.
 
@@ -278,5 +276,5 @@ class Instance:
         return self.module.run_command(self.argv('postmap', ['-q', '-', spec]), data='\n'.join(keys))
 
 
-__all__ = ['DIGESTS', 'MASTER_FIELDS', 'SERVICE_TYPES', 'Instance', 'Plan', 'normalize', 'parse_master', 'parse_parameters', 'plan',
+__all__ = ['MASTER_FIELDS', 'SERVICE_TYPES', 'Instance', 'Plan', 'normalize', 'parse_master', 'parse_parameters', 'plan',
            'split_command', 'warnings_of']

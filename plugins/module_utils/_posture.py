@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailtls.postfix contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The fleet's own servers as a remote sender or a user's mail client meets them. Private to mailtls.postfix.
+"""The judge stage: the fleet's own servers as a remote sender or a user's mail client meets them. Private to mailtls.postfix.
 
 For one port of one server (SMTP 25, 587, 465; IMAP 143, 993; POP3 110, 995) it reads:
   - what a client can do before TLS: AUTH offered or taken on SMTP, MAIL taken on
@@ -28,13 +28,14 @@ __metaclass__ = type
 import base64
 import socket
 import ssl
-import time
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import certificate_facts, match_names
-from ansible_collections.mailtls.postfix.plugins.module_utils._judge import sts_mx_allowed
+from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._judge import SEVERITIES, sts_mx_allowed, worst
 from ansible_collections.mailtls.postfix.plugins.module_utils._mtasts import discover
 from ansible_collections.mailtls.postfix.plugins.module_utils._nexthop import is_ip_literal
-from ansible_collections.mailtls.postfix.plugins.module_utils._smtp import KEY_FAMILIES
+from ansible_collections.mailtls.postfix.plugins.module_utils._options import EXPIRY_WARN_DAYS
+from ansible_collections.mailtls.postfix.plugins.module_utils._smtp import KEY_FAMILIES, Conversation, ProbeError
 
 # port -> (protocol, TLS mode, a port users log in to)
 PORTS = {
@@ -54,7 +55,6 @@ WEAK_KINDS = (
     ('CBC', 'kECDHE+AES:kDHE+AES:!AESGCM:!AESCCM:!aNULL:@SECLEVEL=0'),
     ('finite-field DHE', 'kDHE+AESGCM:kDHE+CHACHA20:!aNULL:@SECLEVEL=0'),
 )
-SEVERITIES = ('ok', 'warn', 'bad')
 # The key exchange as internet.nl 1.11 (NCSC-NL 2025-05) judges it: the hash a server signs with for a TLS 1.2
 # client at security level 0 that offers only SHA-1, or only SHA-224 ("insufficient"), and whether a TLS 1.3
 # client that offers only the post-quantum hybrid X25519MLKEM768 gets it. Python's ssl module can set neither
@@ -71,56 +71,12 @@ _S_CLIENT_CANNOT = ('Error with command', 'cannot be set', 'unknown option', 'Un
 PROBE_AUTH = base64.b64encode(b'\0mailtls-probe\0not-a-password').decode('ascii')
 
 
-class PostureError(Exception):
+class PostureError(MailTLSError):
     """Why a step stopped; ``cause``: the TLS error behind it, if any."""
 
     def __init__(self, message, cause=None):
         super(PostureError, self).__init__(message)
         self.cause = cause
-
-
-class _Lines:
-    """Line-oriented reads with a deadline per step (a server that trickles cannot hold the probe)."""
-
-    def __init__(self, sock, timeout):
-        self.sock, self.timeout, self.buf = sock, timeout, b''
-
-    def line(self, step):
-        deadline = time.monotonic() + self.timeout
-        while b'\n' not in self.buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise PostureError('%s: no answer within %ss' % (step, self.timeout))
-            self.sock.settimeout(left)
-            try:
-                data = self.sock.recv(4096)
-            except socket.timeout:
-                raise PostureError('%s: no answer within %ss' % (step, self.timeout))
-            except (OSError, ssl.SSLError) as e:
-                raise PostureError('%s: %s' % (step, e))
-            if not data:
-                raise PostureError('%s: connection closed' % step)
-            self.buf += data
-        text, self.buf = self.buf.split(b'\n', 1)
-        return text.rstrip(b'\r').decode('utf-8', 'replace')
-
-    def send(self, text, step):
-        try:
-            self.sock.sendall(text.encode('ascii') + b'\r\n')
-        except (OSError, ssl.SSLError) as e:
-            raise PostureError('%s: %s' % (step, e))
-
-    def smtp_reply(self, step):
-        lines = []
-        while True:
-            line = self.line(step)
-            lines.append(line)
-            if len(line) < 4 or line[3] != '-':
-                break
-        try:
-            return int(lines[-1][:3]), [x[4:] for x in lines]
-        except ValueError:
-            raise PostureError('%s: not an SMTP reply: %r' % (step, lines[-1][:80]))
 
 
 def _connect(address, port, timeout):
@@ -133,25 +89,25 @@ def _connect(address, port, timeout):
 def _plain_session(protocol, conv, exposure, submission):
     """Talk until just before STARTTLS; fill ``exposure``; return whether STARTTLS is offered."""
     if protocol == 'smtp':
-        code, dummy = conv.smtp_reply('banner')
+        code, dummy = conv.reply('banner')
         if code != 220:
             raise PostureError('banner: %d' % code)
         conv.send('EHLO mailtls-probe.invalid', 'EHLO')
-        code, lines = conv.smtp_reply('EHLO')
+        code, lines = conv.reply('EHLO')
         features = dict((l.split()[0].upper(), l) for l in lines[1:] if l.split())
         exposure['auth_offered_before_tls'] = 'AUTH' in features
         if submission:
             conv.send('AUTH PLAIN ' + PROBE_AUTH, 'AUTH before STARTTLS')
-            code, lines = conv.smtp_reply('AUTH before STARTTLS')
+            code, lines = conv.reply('AUTH before STARTTLS')
             exposure['auth_before_tls'] = '%d %s' % (code, lines[-1])
             exposure['auth_refused_before_tls'] = code in (503, 530, 538)
             conv.send('MAIL FROM:<>', 'MAIL before STARTTLS')
-            code, lines = conv.smtp_reply('MAIL before STARTTLS')
+            code, lines = conv.reply('MAIL before STARTTLS')
             exposure['mail_before_tls'] = '%d %s' % (code, lines[-1])
             exposure['mail_refused_before_tls'] = code == 530
             if code == 250:
                 conv.send('RSET', 'RSET')
-                conv.smtp_reply('RSET')
+                conv.reply('RSET')
         return 'STARTTLS' in features
     if protocol == 'imap':
         greeting = conv.line('greeting')
@@ -185,7 +141,7 @@ def _plain_session(protocol, conv, exposure, submission):
 def _starttls(protocol, conv):
     if protocol == 'smtp':
         conv.send('STARTTLS', 'STARTTLS')
-        code, dummy = conv.smtp_reply('STARTTLS')
+        code, dummy = conv.reply('STARTTLS')
         ok = code == 220
     elif protocol == 'imap':
         conv.send('a2 STARTTLS', 'STARTTLS')
@@ -221,7 +177,7 @@ def handshake(address, port, protocol, mode, timeout, ctx, servername=None):
     sock = _connect(address, port, timeout)
     try:
         if mode == 'starttls':
-            conv = _Lines(sock, timeout)
+            conv = Conversation(sock, timeout)
             _to_starttls(protocol, conv)
             _starttls(protocol, conv)
         sock.settimeout(timeout)
@@ -229,6 +185,9 @@ def handshake(address, port, protocol, mode, timeout, ctx, servername=None):
     except (ssl.SSLError, OSError, socket.timeout) as e:
         sock.close()
         raise PostureError('TLS handshake: %s' % (getattr(e, 'verify_message', None) or getattr(e, 'reason', None) or e), e)
+    except ProbeError as e:
+        sock.close()
+        raise PostureError(str(e))
     except PostureError:
         sock.close()
         raise
@@ -237,9 +196,9 @@ def handshake(address, port, protocol, mode, timeout, ctx, servername=None):
 def _to_starttls(protocol, conv):
     """Read the greeting (and on SMTP say EHLO), so that STARTTLS comes next."""
     if protocol == 'smtp':
-        conv.smtp_reply('banner')
+        conv.reply('banner')
         conv.send('EHLO mailtls-probe.invalid', 'EHLO')
-        conv.smtp_reply('EHLO')
+        conv.reply('EHLO')
     else:
         conv.line('greeting')
 
@@ -262,11 +221,12 @@ def forward_secret(version, cipher):
 
 
 def inspect(address, port, protocol=None, mode=None, timeout=10, ca_file=None, hostname=None, now=None, users=None,
-            resolver=None, run=None):
+            resolver=None, run=None, expiry_warn_days=EXPIRY_WARN_DAYS):
     """Everything this module reads of one port. ``ca_file``: the CA bundle (default: the system's); ``hostname``:
     the name the certificate must cover; ``users``: whether users log in there (default: by the port);
     ``resolver`` (a _dns.Resolver): look up the TLSA records of _PORT._tcp.HOSTNAME and compare every key served;
-    ``run`` (see key_exchange): read the key exchange with openssl s_client."""
+    ``run`` (see key_exchange): read the key exchange with openssl s_client; ``expiry_warn_days``: a certificate
+    that expires within so many days is a warning."""
     default = PORTS.get(port, ('smtp', 'starttls', False))
     protocol, mode = protocol or default[0], mode or default[1]
     users = default[2] if users is None else users
@@ -277,13 +237,13 @@ def inspect(address, port, protocol=None, mode=None, timeout=10, ca_file=None, h
         sock = _connect(address, port, timeout)
     except PostureError as e:
         result['error'] = str(e)
-        result['findings'] = findings(result)
+        result['findings'] = findings(result, expiry_warn_days)
         return result
     result['reachable'] = True
     exposure = result['exposure']
     try:
         if mode == 'starttls':
-            conv = _Lines(sock, timeout)
+            conv = Conversation(sock, timeout)
             exposure['starttls_offered'] = _plain_session(protocol, conv, exposure, users)
         else:
             sock.settimeout(timeout)
@@ -295,18 +255,18 @@ def inspect(address, port, protocol=None, mode=None, timeout=10, ca_file=None, h
             except (ssl.SSLError, OSError) as e:
                 exposure['tls_at_once'] = False
                 result['error'] = 'no TLS at once: %s' % (getattr(e, 'reason', None) or e)
-    except PostureError as e:
+    except (PostureError, ProbeError) as e:
         result['error'] = str(e)
     finally:
         sock.close()
     if result['error'] or exposure.get('starttls_offered') is False:
-        result['findings'] = findings(result)
+        result['findings'] = findings(result, expiry_warn_days)
         return result
     try:
         tls = handshake(address, port, protocol, mode, timeout, _context(), hostname)
     except PostureError as e:
         result['error'] = str(e)
-        result['findings'] = findings(result)
+        result['findings'] = findings(result, expiry_warn_days)
         return result
     try:
         version, cipher = tls.version(), tls.cipher()[0]
@@ -333,7 +293,7 @@ def inspect(address, port, protocol=None, mode=None, timeout=10, ca_file=None, h
             break
     if run is not None:
         result['key_exchange'] = key_exchange(address, port, protocol, mode, timeout, run, hostname)
-    result['findings'] = findings(result)
+    result['findings'] = findings(result, expiry_warn_days)
     return result
 
 
@@ -440,8 +400,8 @@ def key_exchange(address, port, protocol, mode, timeout, run, servername=None):
     return result
 
 
-def findings(result):
-    """(severity, text) for one port's facts."""
+def findings(result, expiry_warn_days=EXPIRY_WARN_DAYS):
+    """(severity, text) for one port's facts; a certificate that expires within ``expiry_warn_days`` is a warning."""
     out = []
     port, users, exposure = result['port'], result['users_log_in'], result['exposure']
     label = '%s:%d' % (result['address'], port)
@@ -493,7 +453,7 @@ def findings(result):
         days = cert['days_remaining']
         if days is not None and days < 0:
             out.append(('bad', '%s: the certificate expired %d days ago' % (label, -days)))
-        elif days is not None and days < 21:
+        elif days is not None and days < expiry_warn_days:
             out.append(('warn', '%s: the certificate expires in %d days' % (label, days)))
     if dane and dane['error']:
         out.append(('warn', '%s: %s' % (label, dane['error'])))
@@ -532,11 +492,6 @@ def mta_sts(domains, hostname, resolver, timeout=10, ca_file=None, discover_func
                         % (domain, state['mode'], ', '.join(state['mx']), hostname,
                            'do not deliver to it' if state['mode'] == 'enforce' else 'report it')))
     return states, out
-
-
-def worst(findings_list):
-    """The worst severity among (severity, text) pairs; 'ok' for none."""
-    return max((f[0] for f in findings_list), key=SEVERITIES.index, default='ok')
 
 
 __all__ = ['KEX_CASES', 'PORTS', 'PQ_GROUP', 'PostureError', 'SEVERITIES', 'VERSIONS', 'WEAK_KINDS', 'dane_state', 'findings',

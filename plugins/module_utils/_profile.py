@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailtls.postfix contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""TLS profiles (intermediate, modern, compat) as main.cf and master.cf parameters. Private to mailtls.postfix.
+"""The deploy stage: TLS profiles (intermediate, modern, compat) as main.cf and master.cf parameters. Private to mailtls.postfix.
 
 A profile is data (the role's vars/profiles.yml): the lowest TLS version per
 protocols parameter, and other parameters as they are written. This module

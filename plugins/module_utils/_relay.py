@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailtls.postfix contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A relay host (smarthost) for satellites: relayhost, its policy entry, SASL, and wrapper mode on 465.
+"""The deploy stage: a relay host (smarthost) for satellites: relayhost, its policy entry, SASL, and wrapper mode on 465.
 
 Private to mailtls.postfix. Pure functions: the role's ``tls_relay`` filter turns
 ``postfix_tls_relayhost`` into what the role writes, and the ``sasl_password_map``

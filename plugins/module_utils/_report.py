@@ -12,14 +12,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._judge import endpoint_label
+from ansible_collections.mailtls.postfix.plugins.module_utils._judge import SEVERITIES, endpoint_label, worst
+from ansible_collections.mailtls.postfix.plugins.module_utils._options import EXPIRY_WARN_DAYS
 from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import served_keys
 
 from html import escape as _html_escape
 
 STATUS_WORDS = {'delivers': 'yes', 'degraded': 'yes, degraded', 'fails': 'no', 'unknown': 'unknown'}
 TRUST_ORDER = ('verified', 'trusted', 'untrusted', 'none')
-SEVERITY_ORDER = ('bad', 'warn', 'ok')
+SEVERITY_ORDER = SEVERITIES[::-1]  # worst first
 
 
 def pki_trust(endpoint):
@@ -83,7 +84,7 @@ def _row_severity(check, endpoint, warn_days):
     return 'ok', endpoint.get('reason') or ''
 
 
-def build(hosts, warn_days=21, generated=None, probe=None):
+def build(hosts, warn_days=EXPIRY_WARN_DAYS, generated=None, probe=None):
     """The report as data: summary counts, problems and one row per host x destination x endpoint.
 
     ``hosts``: mapping of mail host name to the return value of tls_policy_check (``checks``), with an
@@ -278,7 +279,7 @@ def own_rows(hosts):
             raise MailTLSError('report: posture of %s must be a tls_server_posture result (a dict with a ports list)' % host)
         for port in posture['ports']:
             found = [f for f in posture.get('findings') or [] if f.get('port') == port.get('port')]
-            severity = max((f.get('severity', 'ok') for f in found), key=('ok', 'warn', 'bad').index, default='ok')
+            severity = worst([(f.get('severity', 'ok'), None) for f in found])
             session, cert, weakest = port.get('session') or {}, port.get('certificate') or {}, port.get('weakest') or {}
             kex = port.get('key_exchange') or {}
             rows.append({
@@ -336,7 +337,7 @@ def _summary_lines(report):
         ('Levels', ', '.join('%s %d' % (k, v) for k, v in sorted(s['levels'].items())) or '-'),
         ('Certificates expiring within %d days' % report['warn_days'], s['expiring']),
         ('Problems', s['problems']),
-    ] + ([('Own ports: bad / warn / ok', ' / '.join(str(s['own'][v]) for v in ('bad', 'warn', 'ok')))]
+    ] + ([('Own ports: bad / warn / ok', ' / '.join(str(s['own'][v]) for v in SEVERITY_ORDER))]
          if sum(s.get('own', {}).values()) else []) + (
         [('Mail sent: authenticated / not authenticated / in clear',
           ' / '.join(_pct(s['volume']['shares'][c]) for c, dummy in VOLUME_CLASSES))] if s.get('volume') else [])

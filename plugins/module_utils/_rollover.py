@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailtls.postfix contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The DANE rollover gate: may a host switch to its next key now? Private to mailtls.postfix.
+"""The deploy stage: the DANE rollover gate: may a host switch to its next key now? Private to mailtls.postfix.
 
 RFC 7671 section 8.1 ("current + next"): the record of the next key is published
 first, and the switch waits until every resolver that may still hold the old

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailtls.postfix contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A minimal SMTP client for probing one endpoint over STARTTLS or implicit TLS. Private to mailtls.postfix.
+"""The probe stage: the one SMTP client, for probing one endpoint over STARTTLS or implicit TLS, and the line
+client of every conversation (the posture module's SMTP, IMAP and POP3 too). Private to mailtls.postfix.
 
 Every network step (connect, banner, EHLO, STARTTLS, TLS handshake) has its
 own deadline of ``timeout`` seconds, so a tarpit that trickles bytes cannot
@@ -19,13 +20,14 @@ import ssl
 import time
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._chain import unverified_chain
+from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 
 
 NO_STARTTLS = 'STARTTLS not offered'
 TLS_MODES = ('starttls', 'implicit')
 
 
-class ProbeError(Exception):
+class ProbeError(MailTLSError):
     """One line naming why a probe of an endpoint stopped.
 
     ``starttls``: whether the server had offered STARTTLS before the failure.
@@ -64,13 +66,20 @@ def make_context(ca_file=None, ca_path=None, verify=True, key_family=None):
     return ctx
 
 
-class _Conversation:
+class Conversation:
+    """The one line client of the collection (the probe's SMTP and the posture module's SMTP, IMAP and POP3):
+    a deadline per step, so a server that trickles cannot hold the probe, and bounds on a line (64 KiB) and on
+    an SMTP reply (200 lines). Every failure is a ProbeError that names the step."""
+
     def __init__(self, sock, timeout):
         self.sock = sock
         self.timeout = timeout
         self.buf = b''
 
-    def _recv_line(self, deadline, step):
+    def line(self, step, deadline=None):
+        """One line without its CRLF, within ``deadline`` (default: the timeout from now)."""
+        if deadline is None:
+            deadline = time.monotonic() + self.timeout
         while b'\n' not in self.buf:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -80,8 +89,8 @@ class _Conversation:
                 data = self.sock.recv(4096)
             except socket.timeout:
                 raise ProbeError('timeout waiting for %s' % step)
-            except OSError as e:
-                raise ProbeError('connection lost waiting for %s: %s' % (step, e.strerror or e))
+            except OSError as e:  # ssl.SSLError included
+                raise ProbeError('connection lost waiting for %s: %s' % (step, getattr(e, 'strerror', None) or e))
             if not data:
                 raise ProbeError('connection closed by server waiting for %s' % step)
             self.buf += data
@@ -95,7 +104,7 @@ class _Conversation:
         deadline = time.monotonic() + self.timeout
         lines = []
         while True:
-            line = self._recv_line(deadline, step)
+            line = self.line(step, deadline)
             if len(line) < 3 or not line[:3].isdigit() or (len(line) > 3 and line[3] not in ' -'):
                 raise ProbeError('not an SMTP server: %s: %r' % (step, line[:80]))
             if lines and line[:3] != lines[0][:3]:
@@ -113,8 +122,8 @@ class _Conversation:
             self.sock.sendall(text.encode('ascii') + b'\r\n')
         except socket.timeout:
             raise ProbeError('timeout sending %s' % step)
-        except OSError as e:
-            raise ProbeError('connection lost sending %s: %s' % (step, e.strerror or e))
+        except OSError as e:  # ssl.SSLError included
+            raise ProbeError('connection lost sending %s: %s' % (step, getattr(e, 'strerror', None) or e))
 
 
 def _connect(address, port, timeout, family):
@@ -181,11 +190,11 @@ def _session(address, port, timeout, ehlo_name, context, sni, mode='starttls'):
         if mode == 'implicit':
             tls = _handshake(sock, timeout, context, sni)
             try:
-                return tls, _greet(_Conversation(tls, timeout), ehlo_name)
+                return tls, _greet(Conversation(tls, timeout), ehlo_name)
             except BaseException:
                 tls.close()
                 raise
-        conv = _Conversation(sock, timeout)
+        conv = Conversation(sock, timeout)
         extensions = _greet(conv, ehlo_name)
         if 'STARTTLS' not in extensions:
             raise ProbeError(NO_STARTTLS)
@@ -272,4 +281,4 @@ def probe(address, port, timeout, ehlo_name, verify_context, plain_context, sni=
     return result
 
 
-__all__ = ['KEY_FAMILIES', 'NO_STARTTLS', 'TLS_MODES', 'ProbeError', 'make_context', 'probe']
+__all__ = ['KEY_FAMILIES', 'NO_STARTTLS', 'TLS_MODES', 'Conversation', 'ProbeError', 'make_context', 'probe']

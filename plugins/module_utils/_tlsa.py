@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailtls.postfix contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""DANE TLSA records (RFC 7671, 7672) for a host's own keys: DANE-EE(3) SPKI(1) SHA2-256(1).
+"""The publish stage: DANE TLSA records (RFC 7671, 7672) for a host's own keys: DANE-EE(3) SPKI(1) SHA2-256(1).
 
 Private to the mailtls.postfix collection; not a public API.
 """

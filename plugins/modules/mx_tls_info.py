@@ -34,6 +34,7 @@ requirements:
   - dnspython (Python library; needed only for destinations that need an MX lookup, and for O(nameservers))
 extends_documentation_fragment:
   - mailtls.postfix.probe
+  - mailtls.postfix.probe.expiry
   - mailtls.postfix.postfix
   - mailtls.postfix.postfix.digest
   - mailtls.postfix.attributes
@@ -294,11 +295,13 @@ results:
       type: str
       sample: example.com secure match=nexthop:dot-nexthop
 summary:
-  description: Counts over the whole run.
+  description:
+    - Counts over the whole run. C(expiring) counts the certificates that expire within O(expiry_warn_days);
+      C(expiring_30_days) (within 30 days) is deprecated and will be removed in 1.0.0.
   returned: always
   type: dict
   sample: {destinations: 3, destinations_unresolved: 0, endpoints: 5, endpoints_tls: 5, endpoints_verified: 3,
-           endpoints_no_starttls: 0, endpoints_failed: 0, expiring_30_days: 0,
+           endpoints_no_starttls: 0, endpoints_failed: 0, expiring: 0, expiring_30_days: 0,
            levels: {dane: 0, secure: 1, fingerprint: 1, encrypt: 0, may: 1}}
 mta_sts_cache:
   description:
@@ -334,6 +337,7 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._errors import Mai
 from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import Prober, parse_destinations
 from ansible_collections.mailtls.postfix.plugins.module_utils._options import (
     DIGEST_OPTION,
+    EXPIRY_OPTION,
     POSTFIX_OPTIONS,
     PROBE_OPTIONS,
     argument_spec,
@@ -345,7 +349,7 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import I
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(
-            PROBE_OPTIONS, POSTFIX_OPTIONS, DIGEST_OPTION,
+            PROBE_OPTIONS, POSTFIX_OPTIONS, DIGEST_OPTION, EXPIRY_OPTION,
             destinations=dict(type='list', elements='str', required=True),
             port=dict(type='int', default=25),
             ehlo_name=dict(type='str'),
@@ -374,6 +378,7 @@ def main():
             resolver, port=p['port'], timeout=p['timeout'], concurrency=p['concurrency'],
             ehlo_name=p['ehlo_name'] or socket.getfqdn(), ca_file=p['ca_file'], ca_path=p['ca_path'],
             sni=p['sni'], mta_sts=p['mta_sts'], sts_cache=p['mta_sts_cache'], dane=p['tlsa'], tls_mode=p['tls_mode'],
+            expiry_warn_days=p['expiry_warn_days'],
         )
         # the probe gives facts; the decide stage turns each destination's facts into a recommendation
         results, summary = prober.run(nexthops)

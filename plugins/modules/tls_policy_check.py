@@ -35,6 +35,7 @@ requirements:
   - dnspython (Python library; for destinations that need an MX lookup, and for O(nameservers))
 extends_documentation_fragment:
   - mailtls.postfix.probe
+  - mailtls.postfix.probe.expiry
   - mailtls.postfix.postfix
   - mailtls.postfix.postfix.digest
   - mailtls.postfix.attributes
@@ -63,10 +64,6 @@ options:
     type: str
     choices: [auto, always, never]
     default: auto
-  expiry_warn_days:
-    description: Certificates that expire in fewer days than this are listed in RV(expiring).
-    type: int
-    default: 21
 notes:
   - Probes send EHLO, STARTTLS and QUIT; no mail is sent.
   - C(posttls-finger) is given addresses, so it needs no DNS; O(nameservers) serve the module's own lookups.
@@ -132,6 +129,11 @@ expiring:
   type: list
   elements: dict
   sample: [{destination: example.com, hostname: mx1.example.com, address: 192.0.2.10, not_after: "2026-12-01T00:00:00Z", days_remaining: 3}]
+expiry_warn_days:
+  description: The threshold RV(expiring) was taken with (O(expiry_warn_days)).
+  returned: always
+  type: int
+  sample: 21
 disagreements:
   description: Endpoints where posttls-finger and the module judged differently (expected to be empty).
   returned: always
@@ -169,6 +171,7 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._finger import che
 from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import Prober, parse_destinations
 from ansible_collections.mailtls.postfix.plugins.module_utils._options import (
     DIGEST_OPTION,
+    EXPIRY_OPTION,
     POSTFIX_OPTIONS,
     PROBE_OPTIONS,
     argument_spec,
@@ -194,12 +197,11 @@ class Finger:
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(
-            PROBE_OPTIONS, POSTFIX_OPTIONS, DIGEST_OPTION,
+            PROBE_OPTIONS, POSTFIX_OPTIONS, DIGEST_OPTION, EXPIRY_OPTION,
             entries=dict(type='list', elements='dict', required=True),
             levels=dict(type='list', elements='str', default=['fingerprint', 'secure', 'verify'], choices=list(LEVELS)),
             exclude=dict(type='list', elements='str', default=[]),
             posttls_finger=dict(type='str', default='auto', choices=['auto', 'always', 'never']),
-            expiry_warn_days=dict(type='int', default=21),
         ),
         supports_check_mode=True,
     )
@@ -207,8 +209,6 @@ def main():
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib('cryptography'), exception=CRYPTOGRAPHY_IMPORT_ERROR)
     check_probe_options(module)
-    if p['expiry_warn_days'] < 0:
-        module.fail_json(msg='expiry_warn_days: %r is negative' % p['expiry_warn_days'])
     digest = p['digest'] or Instance(module, p['config_dir'], required=False).effective_digest() or 'sha256'
     finger = None
     if p['posttls_finger'] != 'never':
@@ -242,7 +242,8 @@ def main():
     except MailTLSError as e:
         module.fail_json(msg=str(e))
     # not 'skipped': Ansible reads a true 'skipped' in a result as a skipped task
-    module.exit_json(changed=False, judge='posttls-finger' if finger else 'mx_tls_info', unchecked=skipped, **out)
+    module.exit_json(changed=False, judge='posttls-finger' if finger else 'mx_tls_info', unchecked=skipped,
+                     expiry_warn_days=p['expiry_warn_days'], **out)
 
 
 if __name__ == '__main__':

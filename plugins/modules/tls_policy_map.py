@@ -144,7 +144,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._mapfile import SpeculativeIndex, index_is_stale, install, read_text
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import build, entries_lines, map_text_lines, render
-from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import DIGESTS, Instance
+from ansible_collections.mailtls.postfix.plugins.module_utils._options import DIGESTS
+from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import Instance
 
 DIFF_LINES = 2000
 
@@ -186,7 +187,7 @@ def main():
             entries=dict(type='list', elements='dict', default=[]),
             src=dict(type='path'),
             src_format=dict(type='str', default='postfix', choices=['postfix', 'json']),
-            digest=dict(type='str', choices=['sha256', 'sha1', 'md5']),
+            digest=dict(type='str', choices=list(DIGESTS)),
             map_type=dict(type='str', choices=['hash', 'btree', 'lmdb', 'cdb', 'texthash']),
             config_dir=dict(type='path'),
         ),

@@ -24,6 +24,7 @@ description:
 author:
   - mailtls.postfix developers (@mailtls)
 extends_documentation_fragment:
+  - mailtls.postfix.probe.expiry
   - mailtls.postfix.attributes
   - mailtls.postfix.attributes.read_only
 options:
@@ -156,6 +157,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._dns import Resolver
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._options import EXPIRY_OPTION
 from ansible_collections.mailtls.postfix.plugins.module_utils._posture import inspect, mta_sts, worst
 
 
@@ -171,10 +173,13 @@ def main():
             nameservers=dict(type='list', elements='str'),
             mta_sts_domains=dict(type='list', elements='str', default=[]),
             openssl=dict(type='bool', default=True),
+            **EXPIRY_OPTION
         ),
         supports_check_mode=True,
     )
     p = module.params
+    if p['expiry_warn_days'] < 0:
+        module.fail_json(msg='expiry_warn_days: %r is negative' % p['expiry_warn_days'])
     bad = [port for port in p['ports'] if not 0 < port < 65536]
     if bad:
         module.fail_json(msg='ports: %s not a port number from 1 to 65535' % ', '.join(str(port) for port in bad))
@@ -190,7 +195,8 @@ def main():
     results, findings = [], []
     for port in p['ports']:
         result = inspect(p['address'], port, timeout=p['timeout'], ca_file=p['ca_file'], hostname=p['hostname'] or p['address'],
-                         resolver=resolver if p['dane'] else None, run=run if p['openssl'] else None)
+                         resolver=resolver if p['dane'] else None, run=run if p['openssl'] else None,
+                         expiry_warn_days=p['expiry_warn_days'])
         findings.extend({'port': port, 'severity': severity, 'text': text} for severity, text in result.pop('findings'))
         results.append(result)
     states, sts_findings = mta_sts(p['mta_sts_domains'], p['hostname'] or p['address'], resolver, p['timeout'], p['ca_file'])

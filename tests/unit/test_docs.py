@@ -1,4 +1,5 @@
 """ansible-doc renders complete documentation for every module, filter and the role, with examples that parse."""
+import ast
 import glob
 import json
 import os
@@ -123,3 +124,49 @@ def test_design_page_names_every_module_util_and_plugin():
               for p in glob.glob(os.path.join(TOP, 'plugins', kind, '*.py'))]
     missing = sorted(n for n in names if not re.search(r'`%s(`|[ .(])' % re.escape(n), page))
     assert not missing, 'docs/design.md does not place: %s' % ', '.join(missing)
+
+
+def _design_stages():
+    """{module_utils name: stage} from docs/design.md: the table's module_utils column, and the shared pieces."""
+    with open(os.path.join(TOP, 'docs', 'design.md')) as f:
+        page = f.read()
+    stages = {}
+    for line in page.splitlines():
+        cells = [c.strip() for c in line.strip().strip('|').split('|')]
+        if len(cells) == 4 and cells[0] not in ('stage', '---'):
+            for name in re.findall(r'`(_[a-z]+)`', cells[2]):
+                stages.setdefault(name, cells[0])
+    shared = page[page.index('Shared pieces:'):].split('\n\n', 1)[0]
+    for name in ('_errors', '_options'):
+        assert '`%s`' % name in shared
+        stages[name] = 'shared'
+    return stages
+
+
+def test_each_module_util_opens_with_its_stage_as_the_design_page_places_it():
+    """Each module_utils docstring's first line names its stage ("The probe stage: ..."), the one design.md gives."""
+    stages = _design_stages()
+    wrong = []
+    for path in sorted(glob.glob(os.path.join(TOP, 'plugins', 'module_utils', '_*.py'))):
+        name = os.path.basename(path)[:-3]
+        with open(path) as f:
+            first = ast.get_docstring(ast.parse(f.read())).splitlines()[0]
+        want = 'Shared by every stage: ' if stages.get(name) == 'shared' else 'The %s stage: ' % stages.get(name)
+        if name not in stages or not first.startswith(want):
+            wrong.append('%s (design.md: %s): %r' % (name, stages.get(name, 'not in the table'), first[:60]))
+    assert not wrong, '\n'.join(wrong)
+
+
+def test_the_role_docs_say_when_it_restarts():
+    """reload.yml restarts Postfix for inet_interfaces and inet_protocols; the README and the argument specs say
+    so, and neither claims that the role never restarts."""
+    with open(os.path.join(TOP, 'roles', 'tls', 'tasks', 'reload.yml')) as f:
+        reload_tasks = f.read()
+    restarts_for = sorted(set(re.findall(r"'(inet_\w+)'", reload_tasks)))
+    assert 'restart.yml' in reload_tasks and restarts_for == ['inet_interfaces', 'inet_protocols']
+    for doc in (('roles', 'tls', 'README.md'), ('roles', 'tls', 'meta', 'argument_specs.yml')):
+        with open(os.path.join(TOP, *doc)) as f:
+            text = ' '.join(f.read().split())
+        assert not re.search(r'never (a )?restart', text), '%s claims the role never restarts' % '/'.join(doc)
+        for name in restarts_for:
+            assert re.search(r'restarts? (Postfix )?.{0,80}%s' % name, text), '%s does not say it restarts for %s' % ('/'.join(doc), name)
