@@ -38,7 +38,7 @@ options:
     type: path
     required: true
   library:
-    description: The result of M(mailtls.postfix.tls_library_info) on the host.
+    description: The result of M(mailtls.postfix.tls_host_facts) on the host.
     type: dict
     required: true
   master:

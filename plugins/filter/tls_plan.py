@@ -43,15 +43,18 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description: C(files) (every path, once, in the order the role writes them), C(systemd_units) (the files of
-    them that systemd reads) and C(timers) (the timer unit files among those).
+    them that systemd reads), C(timers) (the timer unit files among those) and C(dh_file) (the ffdhe3072 group
+    file the role installs, or null).
   type: dict
 """
+
+import posixpath
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common._collections_compat import Mapping
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._plan import SYSTEMD_DIR, managed_files
+from ansible_collections.mailtls.postfix.plugins.module_utils._plan import DH_FILE, SYSTEMD_DIR, managed_files
 
 _REQUIRED = ('config_dir', 'cert_dir', 'state_dir')
 _OPTIONAL = ('certificates', 'next_key', 'policy_map', 'sasl_map', 'map_type', 'openssl_config_file', 'dh_files')
@@ -74,7 +77,8 @@ def tls_plan(inputs):
     except MailTLSError as e:
         raise AnsibleFilterError('tls_plan: %s' % e)
     units = [f for f in files if f.startswith(SYSTEMD_DIR + '/')]
-    return {'files': files, 'systemd_units': units,
+    dh_file = posixpath.join(inputs['config_dir'], DH_FILE)
+    return {'files': files, 'systemd_units': units, 'dh_file': dh_file if dh_file in files else None,
             'timers': [f for f in units if f.endswith('.timer') and '/timers.target.wants/' not in f]}
 
 

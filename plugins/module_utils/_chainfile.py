@@ -13,12 +13,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-import os
 import re
-import tempfile
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import certificate_facts, match_names, signature_verifies
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._files import write_atomic
 
 try:
     from cryptography import x509
@@ -92,20 +91,7 @@ def check_chain(name, key_pem, chain_pem, hostnames=(), now=None):
 
 def write_secret(path, content, uid=None, gid=None):
     """Write ``content`` to ``path`` with mode 0600 from creation (owned by uid:gid when given) and rename into place."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), dir=directory)  # mkstemp creates 0600
-    try:
-        os.fchmod(fd, 0o600)
-        if uid is not None:
-            os.fchown(fd, uid, gid if gid is not None else -1)
-        with os.fdopen(fd, 'wb') as f:
-            f.write(content.encode('ascii'))
-            f.flush()
-            os.fsync(f.fileno())
-        os.rename(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_atomic(path, content.encode('ascii'), 0o600, uid, gid)
 
 
 def read_secret(path):

@@ -23,11 +23,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ctypes
+import os
 import re
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import version_tuple
-from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import parse_master
+from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import parse_master, parse_parameters
 
 # OPENSSL_VERSION_NUMBER of 3.5.0 (0xMNN00PP0)
 OPENSSL_3_5 = 0x30500000
@@ -58,6 +60,30 @@ def openssl_version_text(number):
     fix = (number >> 12) & 0xff
     letter = (number >> 4) & 0xff
     return '%d.%d.%d%s' % (major, minor, fix, chr(ord('a') + letter - 1) if letter else '')
+
+
+def linked_openssl(module, daemon_directory):
+    """The OpenSSL that ``daemon_directory``/smtpd links: ldd names its libssl, which is loaded and asked for
+    its version (OpenSSL_version_num). ``module``: the AnsibleModule that runs ldd (an argv list, no shell).
+    -> {'openssl_version', 'openssl_version_number', 'openssl_library'}; MailTLSError when there is none."""
+    smtpd = os.path.join(daemon_directory, 'smtpd')
+    ldd = module.get_bin_path('ldd', required=True)
+    rc, out, err = module.run_command([ldd, smtpd])
+    path = libssl_path(out) if rc == 0 else None
+    if not path:
+        raise MailTLSError('%s: ldd shows no libssl (is Postfix built with TLS?): %s' % (smtpd, (err or out).strip()))
+    try:
+        library = ctypes.CDLL(path)
+        library.OpenSSL_version_num.restype = ctypes.c_ulong
+        number = int(library.OpenSSL_version_num())
+    except (OSError, AttributeError) as e:
+        raise MailTLSError('%s: cannot read the OpenSSL version: %s' % (path, e))
+    return {'openssl_version': openssl_version_text(number), 'openssl_version_number': number, 'openssl_library': path}
+
+
+def config_file_known(postconf_d_text):
+    """Whether ``postconf -d`` (its output) knows tls_config_file, read as the postconf module reads if_known."""
+    return 'tls_config_file' in parse_parameters(postconf_d_text)
 
 
 def postfix_leaves_groups_to_openssl(postfix_version):
@@ -169,5 +195,6 @@ def server_services(master_text, parameters, written=()):
     return result
 
 
-__all__ = ['APP_NAME', 'OPENSSL_3_5', 'SERVER_COMMANDS', 'SERVER_NAME', 'baseline', 'server_services', 'libssl_path', 'openssl_version_text',
+__all__ = ['APP_NAME', 'OPENSSL_3_5', 'SERVER_COMMANDS', 'SERVER_NAME', 'baseline', 'config_file_known', 'linked_openssl',
+           'server_services', 'libssl_path', 'openssl_version_text',
            'postfix_leaves_groups_to_openssl']

@@ -16,11 +16,10 @@ __metaclass__ = type
 import errno
 import filecmp
 import os
-import shutil
 import stat
-import tempfile
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._files import write_atomic
 
 
 def _name(path):
@@ -43,19 +42,15 @@ def _kind(path):
 
 def _copy(src, dest, st):
     """Copy src to dest atomically, with st's mode and owner."""
-    fd, tmp = tempfile.mkstemp(prefix='.mailtls-', dir=os.path.dirname(dest))
     try:
-        os.close(fd)
-        shutil.copyfile(src, tmp)
-        os.chown(tmp, st.st_uid, st.st_gid)
-        os.chmod(tmp, stat.S_IMODE(st.st_mode))
-        os.rename(tmp, dest)
-    except OSError as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise MailTLSError('snapshot: cannot write %s: %s' % (dest, e.strerror))
+        with open(src, 'rb') as f:
+            data = f.read()
+    except (IOError, OSError) as e:
+        raise MailTLSError('snapshot: cannot read %s: %s' % (src, e.strerror))
+    try:
+        write_atomic(dest, data, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
+    except MailTLSError as e:
+        raise MailTLSError('snapshot: %s' % e)
 
 
 def take(paths, directory, check_mode=False):

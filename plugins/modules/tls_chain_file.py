@@ -18,7 +18,7 @@ description:
     the certificate does not cover the names in O(hostnames).
   - Writes the key, the leaf and the intermediates into one file (key first, as C(smtpd_tls_chain_files)
     wants), owned by root with mode 0600 from the moment it is created, and renames it into place, so
-    key and certificate never disagree on disk.
+    key and certificate never disagree on disk. A missing directory is made (mode 0755).
   - Never returns or logs key material; the diff shows the certificate's subject and fingerprints only.
 author:
   - mailtls.postfix developers (@mailtls)
@@ -81,11 +81,14 @@ certificate:
     tlsa: {"3 1 1": "0c72..."}
 """
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY
 from ansible_collections.mailtls.postfix.plugins.module_utils._chainfile import check_chain, read_secret, write_secret
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._files import ensure_directory
 
 
 def summary(cert):
@@ -128,9 +131,11 @@ def main():
         result['diff'] = {'before': summary(before), 'after': summary(cert), 'before_header': p['path'], 'after_header': p['path']}
     if changed and not module.check_mode:
         try:
+            # the certificate directory, root's, made here when missing (no task of its own)
+            ensure_directory(os.path.dirname(p['path']), 0o755)
             write_secret(p['path'], content, 0, 0)
-        except (IOError, OSError) as e:
-            module.fail_json(msg='%s: cannot write (%s)' % (p['path'], e.strerror or e))
+        except MailTLSError as e:
+            module.fail_json(msg=str(e))
     module.exit_json(**result)
 
 

@@ -170,7 +170,10 @@ def main():
     except MailTLSError as e:
         module.fail_json(msg=str(e))
     if writes and not module.check_mode:
-        apply_writes(writes)
+        try:
+            apply_writes(writes)
+        except MailTLSError as e:
+            module.fail_json(msg=str(e))
     module.exit_json(changed=bool(writes), **result)
 
 

@@ -177,7 +177,10 @@ def main():
         directory = os.path.dirname(os.path.abspath(p['state_file']))
         if not os.path.isdir(directory):
             os.makedirs(directory, 0o700)
-        write_secret(p['state_file'], json.dumps(result['state'], indent=1, sort_keys=True) + '\n')
+        try:
+            write_secret(p['state_file'], json.dumps(result['state'], indent=1, sort_keys=True) + '\n')
+        except MailTLSError as e:
+            module.fail_json(msg=str(e))
     module.exit_json(changed=changed, ready=result['ready'], msg='' if result['ready'] else refusal(result),
                      next_tlsa=data, names=result['names'])
 

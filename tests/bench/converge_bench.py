@@ -1,7 +1,7 @@
 """Benchmark a converge of the tls role on one host: first run, and a run that changes nothing. Prints figures.
 
-Side by side in one run: the role at a baseline commit (default: the one before issue 32's work) and the role
-in this working tree, each on its own fresh bookworm lab container (Postfix 3.7), as a user runs it:
+Side by side in one run: the role at one or more baseline commits (default: the one before issue 32's work)
+and the role in this working tree, each on its own fresh bookworm lab container (Postfix 3.7), as a user runs it:
 ansible-playbook over the containers.podman.podman connection with pipelining on, ECDSA and RSA certificates
 from a lab CA, the submission services on 587 and 465, and two policy entries (no preflight: the destinations
 exist nowhere, so no DNS query leaves the lab). Beside them, Ansible's own floor on the same connection: one
@@ -105,7 +105,7 @@ def measure(label, ref, workdir, pki, runs):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--baseline', default=BASELINE, help='the commit to compare with (default %(default)s)')
+    parser.add_argument('--baseline', nargs='+', default=[BASELINE], help='the commits to compare with (default %(default)s)')
     parser.add_argument('--runs', type=int, default=3, help='no-change runs per variant (median)')
     opts = parser.parse_args()
     os.environ['CONTAINERS_CONF'] = os.path.join(TOP, 'tests', 'lab', 'containers.conf')
@@ -115,11 +115,12 @@ def main():
         sh([sys.executable, os.path.join(TOP, 'extensions', 'molecule', 'resources', 'mkpki.py'), pki, 'bench.lab.test'])
         head = sh(['git', '-C', TOP, 'rev-parse', '--short', 'HEAD']).stdout.strip()
         dirty = ' + changes' if sh(['git', '-C', TOP, 'status', '--porcelain', '--untracked-files=no']).stdout else ''
-        rows = [measure('baseline', opts.baseline, workdir, pki, opts.runs), measure('tree', None, workdir, pki, opts.runs)]
+        rows = [measure('baseline%d' % i, ref, workdir, pki, opts.runs) for i, ref in enumerate(opts.baseline)]
+        rows.append(measure('tree', None, workdir, pki, opts.runs))
         print('| role | ansible -m ping s | first converge s | task results (changed) | no-change converge s (median of %d) |'
               ' task results |' % opts.runs)
         print('| --- | --- | --- | --- | --- | --- |')
-        for r, title in zip(rows, ['%s (baseline)' % opts.baseline, '%s%s (this tree)' % (head, dirty)]):
+        for r, title in zip(rows, ['%s (baseline)' % ref for ref in opts.baseline] + ['%s%s (this tree)' % (head, dirty)]):
             print('| %s | %.2f | %.1f | %d (%d) | %.1f | %d |' % (
                 title, r['ping'], r['first'], r['first_tasks'], r['first_changed'], r['again'], r['again_tasks']))
     finally:

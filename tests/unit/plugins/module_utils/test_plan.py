@@ -75,6 +75,8 @@ def test_the_filter_adds_the_systemd_units_and_refuses_unknown_inputs():
                                      '/etc/systemd/system/mailtls-acme-ecdsa.timer',
                                      '/etc/systemd/system/timers.target.wants/mailtls-acme-ecdsa.timer']
     assert plan['timers'] == ['/etc/systemd/system/mailtls-acme-ecdsa.timer']
+    assert plan['dh_file'] is None
+    assert tls_plan(dict(BASE, dh_files=['/etc/postfix/ffdhe3072.pem']))['dh_file'] == '/etc/postfix/ffdhe3072.pem'
     with pytest.raises(AnsibleFilterError, match='unknown inputs: cert_dri; missing inputs: cert_dir'):
         tls_plan({'config_dir': '/etc/postfix', 'cert_dri': '/x', 'state_dir': '/y'})
     with pytest.raises(AnsibleFilterError, match='certificates.0. has no name'):

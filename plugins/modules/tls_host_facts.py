@@ -1,0 +1,115 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mailtls.postfix contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: tls_host_facts
+short_description: What the tls role needs to know of a host's Postfix, read in one call
+version_added: 0.2.0
+description:
+  - Reads, in one module call, the facts the C(mailtls.postfix.tls) role plans from - C(mail_version),
+    C(default_database_type) and C(daemon_directory) (C(postconf -xh)); the services of master.cf (C(postconf -M));
+    whether C(postconf -d) knows C(tls_config_file) (3.9, and 3.8.1, 3.7.6, 3.6.10, 3.5.20 and later); and the
+    OpenSSL that C(smtpd) links - C(ldd) names its C(libssl), which is loaded and asked for its own version
+    (C(OpenSSL_version_num)), so that the answer is the library Postfix runs with, not the C(openssl)
+    command's or the controller's.
+  - The role used three tasks for this; each task is a round trip to the host.
+options:
+  config_dir:
+    description: The Postfix configuration directory (C(postconf -c)).
+    type: path
+    default: /etc/postfix
+author:
+  - mailtls.postfix developers (@mailtls)
+extends_documentation_fragment:
+  - mailtls.postfix.attributes
+  - mailtls.postfix.attributes.read_only
+"""
+
+EXAMPLES = r"""
+- name: Read the host's Postfix and OpenSSL
+  mailtls.postfix.tls_host_facts:
+  register: host
+"""
+
+RETURN = r"""
+mail_version:
+  description: The running Postfix's C(mail_version).
+  returned: success
+  type: str
+  sample: 3.7.11
+default_database_type:
+  description: C(default_database_type).
+  returned: success
+  type: str
+  sample: hash
+daemon_directory:
+  description: C(daemon_directory), where C(smtpd) is.
+  returned: success
+  type: str
+  sample: /usr/lib/postfix/sbin
+master:
+  description: master.cf's services as C(postconf -M) prints them.
+  returned: success
+  type: str
+  sample: "smtp       inet  n       -       y       -       -       smtpd\n"
+config_file_known:
+  description: Whether C(postconf -d) knows C(tls_config_file).
+  returned: success
+  type: bool
+  sample: true
+openssl_version:
+  description: The OpenSSL that C(smtpd) links.
+  returned: success
+  type: str
+  sample: 3.0.20
+openssl_version_number:
+  description: Its C(OPENSSL_VERSION_NUMBER).
+  returned: success
+  type: int
+  sample: 805306624
+openssl_library:
+  description: The C(libssl) file that C(smtpd) loads.
+  returned: success
+  type: str
+  sample: /lib/x86_64-linux-gnu/libssl.so.3
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._library import config_file_known, linked_openssl
+from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import Instance
+
+NAMES = ('mail_version', 'default_database_type', 'daemon_directory')
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            config_dir=dict(type='path', default='/etc/postfix'),
+        ),
+        supports_check_mode=True,
+    )
+    instance = Instance(module, module.params['config_dir'])
+    values = instance.postconf(['-xh'] + list(NAMES))[0].splitlines()
+    if len(values) != len(NAMES):
+        module.fail_json(msg='postconf -xh %s gave %d lines, not %d' % (' '.join(NAMES), len(values), len(NAMES)))
+    facts = dict(zip(NAMES, (v.strip() for v in values)))
+    facts['master'] = instance.postconf(['-M'])[0]
+    facts['config_file_known'] = config_file_known(instance.postconf(['-d'])[0])
+    try:
+        facts.update(linked_openssl(module, facts['daemon_directory']))
+    except MailTLSError as e:
+        module.fail_json(msg=str(e))
+    module.exit_json(changed=False, **facts)
+
+
+if __name__ == '__main__':
+    main()
