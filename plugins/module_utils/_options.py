@@ -49,6 +49,13 @@ def _no_space(name, value):
     return None
 
 
+def expiry_option_error(params):
+    """The problem with O(expiry_warn_days), or None."""
+    if params.get('expiry_warn_days') is not None and params['expiry_warn_days'] < 0:
+        return 'expiry_warn_days: %r is negative' % params['expiry_warn_days']
+    return None
+
+
 def probe_option_errors(params):
     """The problems with the shared probe options, one message each (empty: none)."""
     errors = []
@@ -56,8 +63,8 @@ def probe_option_errors(params):
         errors.append('timeout: %r is not a number of seconds above 0 and at most 3600' % params['timeout'])
     if not 1 <= params['concurrency'] <= 1024:
         errors.append('concurrency: %r is not a number from 1 to 1024' % params['concurrency'])
-    if params.get('expiry_warn_days') is not None and params['expiry_warn_days'] < 0:
-        errors.append('expiry_warn_days: %r is negative' % params['expiry_warn_days'])
+    if expiry_option_error(params):
+        errors.append(expiry_option_error(params))
     if 'port' in params and not 1 <= params['port'] <= 65535:
         errors.append('port: %r is not a number from 1 to 65535' % params['port'])
     for name in ('ehlo_name', 'sni'):
@@ -75,5 +82,5 @@ def check_probe_options(module):
         module.fail_json(msg=errors[0])
 
 
-__all__ = ['DIGESTS', 'DIGEST_OPTION', 'EXPIRY_OPTION', 'EXPIRY_WARN_DAYS', 'POSTFIX_OPTIONS', 'PROBE_OPTIONS', 'argument_spec',
+__all__ = ['DIGESTS', 'DIGEST_OPTION', 'EXPIRY_OPTION', 'EXPIRY_WARN_DAYS', 'POSTFIX_OPTIONS', 'expiry_option_error', 'PROBE_OPTIONS', 'argument_spec',
            'check_probe_options', 'probe_option_errors']

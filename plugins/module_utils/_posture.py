@@ -31,7 +31,7 @@ import ssl
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import certificate_facts, match_names
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._judge import SEVERITIES, sts_mx_allowed, worst
+from ansible_collections.mailtls.postfix.plugins.module_utils._judge import sts_mx_allowed, worst
 from ansible_collections.mailtls.postfix.plugins.module_utils._mtasts import discover
 from ansible_collections.mailtls.postfix.plugins.module_utils._nexthop import is_ip_literal
 from ansible_collections.mailtls.postfix.plugins.module_utils._options import EXPIRY_WARN_DAYS
@@ -494,6 +494,6 @@ def mta_sts(domains, hostname, resolver, timeout=10, ca_file=None, discover_func
     return states, out
 
 
-__all__ = ['KEX_CASES', 'PORTS', 'PQ_GROUP', 'PostureError', 'SEVERITIES', 'VERSIONS', 'WEAK_KINDS', 'dane_state', 'findings',
+__all__ = ['KEX_CASES', 'PORTS', 'PQ_GROUP', 'PostureError', 'VERSIONS', 'WEAK_KINDS', 'dane_state', 'findings',
            'forward_secret', 'key_exchange', 'parse_s_client', 's_client_argv',
            'handshake', 'inspect', 'keys_held', 'mta_sts', 'worst']

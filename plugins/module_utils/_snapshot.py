@@ -40,15 +40,15 @@ def _kind(path):
     raise MailTLSError('snapshot: %s is neither a file nor a symbolic link' % path)
 
 
-def _copy(src, dest, st):
-    """Copy src to dest atomically, with st's mode and owner."""
+def _copy(src, dest, mode, uid=None, gid=None):
+    """Copy src to dest atomically, with ``mode`` and owner uid:gid (when given) from creation."""
     try:
         with open(src, 'rb') as f:
             data = f.read()
     except (IOError, OSError) as e:
         raise MailTLSError('snapshot: cannot read %s: %s' % (src, e.strerror))
     try:
-        write_atomic(dest, data, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
+        write_atomic(dest, data, mode, uid, gid)
     except MailTLSError as e:
         raise MailTLSError('snapshot: %s' % e)
 
@@ -84,9 +84,10 @@ def take(paths, directory, check_mode=False):
     for entry in record:
         if entry['kind'] == 'file':
             copy = os.path.join(directory, _name(entry['path']))
-            if not (os.path.isfile(copy) and filecmp.cmp(entry['path'], copy, shallow=False)):
-                _copy(entry['path'], copy, os.stat(entry['path']))
-            os.chmod(copy, 0o600)
+            if os.path.isfile(copy) and filecmp.cmp(entry['path'], copy, shallow=False):
+                os.chmod(copy, 0o600)  # kept from an earlier run, perhaps written with its file's mode
+            else:
+                _copy(entry['path'], copy, 0o600)
     return record
 
 
@@ -120,7 +121,7 @@ def restore(record, directory, check_mode=False):
                 if not check_mode:
                     if kind == 'link':
                         _remove(path)
-                    _copy(copy, path, os.stat_result((mode, 0, 0, 0, uid, gid, 0, 0, 0, 0)))
+                    _copy(copy, path, mode, uid, gid)
     return {'restored': restored, 'removed': removed}
 
 

@@ -159,7 +159,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._dns import Resolver
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._options import EXPIRY_OPTION
+from ansible_collections.mailtls.postfix.plugins.module_utils._options import EXPIRY_OPTION, expiry_option_error
 from ansible_collections.mailtls.postfix.plugins.module_utils._posture import inspect, mta_sts, worst
 
 
@@ -180,8 +180,8 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    if p['expiry_warn_days'] < 0:
-        module.fail_json(msg='expiry_warn_days: %r is negative' % p['expiry_warn_days'])
+    if expiry_option_error(p):
+        module.fail_json(msg=expiry_option_error(p))
     bad = [port for port in p['ports'] if not 0 < port < 65536]
     if bad:
         module.fail_json(msg='ports: %s not a port number from 1 to 65535' % ', '.join(str(port) for port in bad))
