@@ -8,78 +8,78 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 name: tls_plan
-short_description: The tls role's plan for one host - the files a run may write (its rollback set)
+short_description: The tls role's plan for one host - main.cf, master.cf, maps, files and the rollback set
 version_added: 0.2.0
 description:
-  - Computes, once and in Python, what a run of the C(mailtls.postfix.tls) role on one host may write. Today that
-    is C(files), the complete rollback set - main.cf, master.cf, the policy and SASL maps with their indexes, the
-    certificate files, the OpenSSL baseline, the ffdhe3072 group, the next keys, the rollover and retired-record
-    state, and for ACME certificates their keys, settings, C(/usr/local/sbin/mailtls-acme) and the systemd service,
-    timer and enablement link of the renewal - with C(systemd_units), the subset that systemd reads, and C(timers).
-  - The role snapshots each of them before it changes anything and, when a run fails, puts back the ones that
+  - Computes, once and in Python, the whole state that the C(mailtls.postfix.tls) role intends on one host, from
+    the role's variables, the host's facts and the profile table. The role's task files only apply it.
+  - C(main_cf) and C(services) are the main.cf parameters and master.cf services in the syntax of the host's
+    Postfix (the profile, the OpenSSL baseline, the server and client settings, DNSSEC lookups where a C(dane)
+    level is used, the relay), with C(if_known) (parameters written only where C(postconf -d) knows them) and
+    C(absent) (the certificate parameters that C(smtpd_tls_chain_files) replaces).
+  - C(policy_entries) are the operator's entries with the relay's entry last (it replaces one for the same next
+    hop); C(use_map), C(policy_map), C(sasl_map) and C(map_type) say which maps are written.
+  - C(write) lists the files written whole (the OpenSSL baseline, the ffdhe3072 group where the profile names it).
+  - C(files) is the complete rollback set - main.cf, master.cf, the policy and SASL maps with their indexes, the
+    certificate files, the OpenSSL baseline, the ffdhe3072 group, the next keys, the retired-record state, and for
+    ACME certificates their keys, settings, C(/usr/local/sbin/mailtls-acme) and the systemd service, timer and
+    enablement link of the renewal - with C(systemd_units), the subset that systemd reads, and C(timers).
+    The role snapshots each of them before it changes anything and, when a run fails, puts back the ones that
     existed and removes the ones that did not.
+  - A bad input fails with a message that names it - an unknown profile, a relay Postfix would misread, a Postfix
+    older than 3.4.
 author:
   - mailtls.postfix developers (@mailtls)
 options:
   _input:
     description:
-      - The role's inputs - C(config_dir), C(cert_dir), C(state_dir), C(certificates) (postfix_tls_certificates),
-        C(next_key), C(policy_map) and C(sasl_map) (the map sources the run writes, else null), C(map_type),
-        C(openssl_config_file) (the baseline file the run writes, else null) and C(dh_files) (the DH parameter
-        files the profile names).
+      - The role's variables by their names without C(postfix_tls_) (C(roles/tls/vars/main.yml) builds this dict
+        as C(__postfix_tls_inputs)).
     type: dict
     required: true
+  host:
+    description: The result of M(mailtls.postfix.tls_host_facts) on the host.
+    type: dict
+    required: true
+  profiles:
+    description: The profile table (C(roles/tls/vars/profiles.yml)).
+    type: dict
+    required: true
+  dh_group:
+    description: The PEM text of the RFC 7919 ffdhe3072 group, written where the profile names C(ffdhe3072.pem).
+    type: str
+    default: ""
 """
 
 EXAMPLES = r"""
-- name: The files a run of the role may write on this host
-  ansible.builtin.debug:
-    msg: >-
-      {{ {'config_dir': '/etc/postfix', 'cert_dir': '/etc/postfix/tls', 'state_dir': '/var/lib/mailtls-postfix',
-          'certificates': [{'name': 'ecdsa', 'acme': true}], 'policy_map': '/etc/postfix/tls_policy'}
-         | mailtls.postfix.tls_plan }}
+- name: The role's plan for this host
+  ansible.builtin.set_fact:
+    __postfix_tls_plan: >-
+      {{ __postfix_tls_inputs | mailtls.postfix.tls_plan(__postfix_tls_host, __postfix_tls_profiles,
+                                                          lookup('ansible.builtin.file', 'ffdhe3072.pem')) }}
 """
 
 RETURN = r"""
 _value:
-  description: C(files) (every path, once, in the order the role writes them), C(systemd_units) (the files of
-    them that systemd reads), C(timers) (the timer unit files among those) and C(dh_file) (the ffdhe3072 group
-    file the role installs, or null).
+  description:
+    - C(version), C(map_type), C(use_map), C(policy_map), C(sasl_map), C(relay) (the C(mailtls.postfix.tls_relay) filter's
+      plan, or empty), C(policy_entries), C(chain_files), C(main_cf), C(services), C(if_known), C(absent),
+      C(openssl) (the signature algorithms and groups the baseline sets), C(write) (path and content),
+      C(dh_file), C(files), C(systemd_units), C(timers) and C(warnings).
   type: dict
 """
 
-import posixpath
-
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common._collections_compat import Mapping
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._plan import DH_FILE, SYSTEMD_DIR, managed_files
-
-_REQUIRED = ('config_dir', 'cert_dir', 'state_dir')
-_OPTIONAL = ('certificates', 'next_key', 'policy_map', 'sasl_map', 'map_type', 'openssl_config_file', 'dh_files')
+from ansible_collections.mailtls.postfix.plugins.module_utils._plan import plan
 
 
-def tls_plan(inputs):
-    if not isinstance(inputs, Mapping):
-        raise AnsibleFilterError('tls_plan: the input must be a dict of the role inputs, not %s' % type(inputs).__name__)
-    unknown = sorted(set(inputs) - set(_REQUIRED + _OPTIONAL))
-    missing = [k for k in _REQUIRED if not inputs.get(k)]
-    if unknown or missing:
-        raise AnsibleFilterError('tls_plan: %s' % '; '.join(
-            (['unknown inputs: %s' % ', '.join(unknown)] if unknown else [])
-            + (['missing inputs: %s' % ', '.join(missing)] if missing else [])))
-    args = dict((k, inputs[k]) for k in _OPTIONAL if inputs.get(k) is not None)
-    args['certificates'] = list(args.get('certificates') or [])
-    args['next_key'] = bool(args.get('next_key'))
+def tls_plan(role, host, profiles, dh_group=''):
     try:
-        files = managed_files(inputs['config_dir'], inputs['cert_dir'], inputs['state_dir'], **args)
+        return plan(role, host, profiles, dh_group)
     except MailTLSError as e:
         raise AnsibleFilterError('tls_plan: %s' % e)
-    units = [f for f in files if f.startswith(SYSTEMD_DIR + '/')]
-    dh_file = posixpath.join(inputs['config_dir'], DH_FILE)
-    return {'files': files, 'systemd_units': units, 'dh_file': dh_file if dh_file in files else None,
-            'timers': [f for f in units if f.endswith('.timer') and '/timers.target.wants/' not in f]}
 
 
 class FilterModule(object):

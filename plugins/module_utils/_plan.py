@@ -3,6 +3,11 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The deploy stage: the tls role's plan for one host, computed once from its inputs. Private to mailtls.postfix.
 
+``plan`` takes the role's variables, the host's facts (M(tls_host_facts)) and the profile table, and returns the
+whole intended state: the main.cf parameters and master.cf services with what this Postfix leaves out, the policy
+entries with the relay's merged in, the SASL map, the certificate files, the files written whole (the OpenSSL
+baseline, the DH group) and the rollback set. The role's task files only apply it.
+
 ``managed_files`` is the complete list of files a run of the role may write, which is the rollback set: the
 snapshot takes each of them before anything changes, and a failed run puts back the ones that existed and
 removes the ones that did not. Every path the role's task files write is here, built from the same inputs,
@@ -15,7 +20,14 @@ __metaclass__ = type
 
 import posixpath
 
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.module_utils.six import string_types
+
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._library import baseline, server_services
+from ansible_collections.mailtls.postfix.plugins.module_utils._policy import version_tuple
+from ansible_collections.mailtls.postfix.plugins.module_utils._profile import profile_parameters, service_overrides
+from ansible_collections.mailtls.postfix.plugins.module_utils._relay import plan as relay_plan
 
 # the index file postmap writes beside a map source, by map type (texthash has none)
 INDEX_SUFFIX = {'hash': '.db', 'btree': '.db', 'lmdb': '.lmdb', 'cdb': '.cdb', 'texthash': ''}
@@ -86,4 +98,188 @@ def managed_files(config_dir, cert_dir, state_dir, certificates, next_key=False,
     return out
 
 
-__all__ = ['ACME_SCRIPT', 'DH_FILE', 'INDEX_SUFFIX', 'SYSTEMD_DIR', 'acme_units', 'managed_files']
+# smtpd_tls_chain_files (Postfix 3.4)
+MIN_VERSION = (3, 4)
+# parameters of later Postfix versions: written only where postconf -d knows them
+VERSION_DEPENDENT = ('tls_ffdhe_auto_groups', 'tls_config_file', 'tls_config_name')
+# the parameters of a submission service (587, 465) that a per-service profile sets with master.cf -o: the
+# smtpd_* ones (the tls_* ones are global, from the main profile)
+SERVICE_PROFILE_PARAMETERS = ('smtpd_tls_protocols', 'smtpd_tls_mandatory_protocols', 'smtpd_tls_ciphers',
+                              'smtpd_tls_mandatory_ciphers', 'smtpd_tls_exclude_ciphers',
+                              'smtpd_tls_mandatory_exclude_ciphers', 'smtpd_tls_dh1024_param_file')
+# the submission services of master.cf; the plan adds SASL and another profile's -o parameters
+SUBMISSION_SERVICES = {
+    'submission': {'name': 'submission', 'type': 'inet', 'private': 'n', 'chroot': 'y', 'command': 'smtpd',
+                   'parameters': {'syslog_name': 'postfix/submission', 'smtpd_tls_security_level': 'encrypt',
+                                  'smtpd_tls_auth_only': 'yes'}},
+    'submissions': {'name': 'submissions', 'type': 'inet', 'private': 'n', 'chroot': 'y', 'command': 'smtpd',
+                    'parameters': {'syslog_name': 'postfix/submissions', 'smtpd_tls_wrappermode': 'yes',
+                                   'smtpd_tls_security_level': 'encrypt', 'smtpd_tls_auth_only': 'yes'}},
+}
+# the server certificate parameters that smtpd_tls_chain_files replaces
+LEGACY_CERT_PARAMETERS = ('smtpd_tls_cert_file', 'smtpd_tls_key_file', 'smtpd_tls_eccert_file', 'smtpd_tls_eckey_file')
+DANE_LEVELS = ('dane', 'dane-only')
+WEAK_DIGESTS = ('sha1', 'md5')
+
+# the role's variables the plan reads (postfix_tls_NAME), with the value when one is not given
+INPUTS = {
+    'config_dir': None, 'cert_dir': None, 'state_dir': None, 'certificates': [], 'next_key': False,
+    'policies': [], 'policy_file': '', 'policy_map': None, 'policy_map_type': '', 'sasl_password_map': None,
+    'relayhost': {}, 'fingerprint_digest': 'sha256', 'profile': None, 'submission_profile': '',
+    'server_protocols': '', 'server_mandatory_protocols': '', 'client_protocols': '',
+    'client_mandatory_protocols': '', 'openssl_config_file': None, 'submission_587': False,
+    'submissions_465': False, 'submission_sasl': True, 'server_security_level': None, 'server_loglevel': None,
+    'received_header': False, 'server_session_cache': None, 'ask_ccert': False, 'client_security_level': None,
+    'client_cafile': None, 'client_chain_files': [], 'client_loglevel': None, 'client_session_cache': None,
+    'dns_support_level': '', 'main_cf_extra': {},
+}
+REQUIRED_INPUTS = ('config_dir', 'cert_dir', 'state_dir', 'policy_map', 'sasl_password_map', 'profile',
+                   'openssl_config_file')
+BOOLEAN_INPUTS = ('next_key', 'submission_587', 'submissions_465', 'submission_sasl', 'received_header', 'ask_ccert')
+
+
+def _inputs(role):
+    """The role's variables with their defaults; MailTLSError names an unknown, missing or mistyped one."""
+    if not isinstance(role, dict):
+        raise MailTLSError('plan: the role inputs must be a dict, not %s' % type(role).__name__)
+    unknown = sorted(set(role) - set(INPUTS))
+    missing = sorted(k for k in REQUIRED_INPUTS if role.get(k) in (None, ''))
+    if unknown or missing:
+        raise MailTLSError('plan: %s' % '; '.join(
+            (['unknown inputs: %s' % ', '.join(unknown)] if unknown else [])
+            + (['missing inputs: %s' % ', '.join('postfix_tls_' + k for k in missing)] if missing else [])))
+    values = dict(INPUTS, **dict((k, v) for k, v in role.items() if v is not None))
+    # no relay: the role's default {} or an empty value
+    values['relayhost'] = values['relayhost'] or {}
+    for name in BOOLEAN_INPUTS:
+        try:
+            values[name] = boolean(values[name], strict=True)
+        except TypeError as e:
+            raise MailTLSError('postfix_tls_%s: %s' % (name, e))
+    for name, kind in (('certificates', list), ('policies', list), ('client_chain_files', list),
+                       ('relayhost', dict), ('main_cf_extra', dict)):
+        if not isinstance(values[name], kind):
+            raise MailTLSError('postfix_tls_%s must be a %s, not %s' % (name, kind.__name__, type(values[name]).__name__))
+    return values
+
+
+def _policy_entries(policies, relay):
+    """The operator's entries with the relay's entry last; it replaces one for the same next hop (harden's
+    decision may hold one from gather)."""
+    if not relay:
+        return list(policies)
+    return [p for p in policies
+            if not (isinstance(p, dict) and p.get('destination') == relay['relayhost'])] + [relay['policy']]
+
+
+def _services(v, submission_overrides, openssl, relay):
+    """master.cf: the submission services with SASL and another profile's -o values, the relay's wrapper
+    service, and every other TLS server service with the OpenSSL baseline's -o parameters."""
+    extra = dict({'smtpd_sasl_auth_enable': 'yes'} if v['submission_sasl'] else {})
+    extra.update(submission_overrides)
+    extra.update(openssl['service_parameters'])
+    services = []
+    for wanted, name in ((v['submission_587'], 'submission'), (v['submissions_465'], 'submissions')):
+        if wanted:
+            service = dict(SUBMISSION_SERVICES[name])
+            service['parameters'] = dict(service['parameters'], **extra)
+            services.append(service)
+    if relay:
+        services.append(relay['service'])
+    return services + openssl['services']
+
+
+def plan(role, host, profiles, dh_group=''):
+    """The tls role's intended state on one host. MailTLSError names the input at fault.
+
+    ``role``: the role's variables by their names without ``postfix_tls_`` (see INPUTS). ``host``: the
+    result of M(tls_host_facts) (mail_version, default_database_type, master, config_file_known,
+    openssl_version_number). ``profiles``: the profile table (roles/tls/vars/profiles.yml, rendered).
+    ``dh_group``: the text of the role's ffdhe3072.pem, written where the profile names that file.
+    """
+    v = _inputs(role)
+    host = host or {}
+    version = str(host.get('mail_version') or '')
+    if not version:
+        raise MailTLSError('plan: the host facts have no mail_version')
+    if version_tuple(version)[:2] < MIN_VERSION:
+        raise MailTLSError('Postfix %s is too old for this role: smtpd_tls_chain_files needs 3.4 or later' % version)
+    map_type = v['policy_map_type'] or host.get('default_database_type') or 'hash'
+    digest = v['fingerprint_digest']
+    relay = relay_plan(v['relayhost'], digest, version) if v['relayhost'] else {}
+    entries = _policy_entries(v['policies'], relay)
+    use_map = bool(v['policies'] or v['policy_file'] or relay)
+
+    main_profile = profile_parameters(profiles, v['profile'], version, overrides={
+        'smtpd_tls_protocols': v['server_protocols'], 'smtpd_tls_mandatory_protocols': v['server_mandatory_protocols'],
+        'smtp_tls_protocols': v['client_protocols'], 'smtp_tls_mandatory_protocols': v['client_mandatory_protocols']})
+    submission_overrides = {}
+    if v['submission_profile'] not in ('', v['profile']):
+        submission_overrides = service_overrides(
+            main_profile, profile_parameters(profiles, v['submission_profile'], version), SERVICE_PROFILE_PARAMETERS)
+    written = (['submission/inet'] if v['submission_587'] else []) + (['submissions/inet'] if v['submissions_465'] else [])
+    openssl = baseline(v['profile'], profiles[v['profile']].get('openssl'), version, v['openssl_config_file'],
+                       bool(host.get('config_file_known')), int(host.get('openssl_version_number') or 0))
+    openssl['services'] = server_services(host.get('master') or '', openssl['service_parameters'], written)
+
+    chain_files = [posixpath.join(v['cert_dir'], c['name'] + '.pem') for c in v['certificates']
+                   if isinstance(c, dict) and isinstance(c.get('name'), string_types)]
+    dane_used = v['client_security_level'] in DANE_LEVELS or any(
+        isinstance(e, dict) and e.get('level') in DANE_LEVELS for e in entries)
+    dns_level = v['dns_support_level'] or ('dnssec' if dane_used else '')
+    main_cf = dict(main_profile)
+    main_cf.update(openssl['parameters'])
+    main_cf.update({
+        'smtpd_tls_security_level': v['server_security_level'],
+        'smtpd_tls_loglevel': v['server_loglevel'],
+        'smtpd_tls_received_header': v['received_header'],
+        'smtpd_tls_session_cache_database': v['server_session_cache'],
+        'smtpd_tls_ask_ccert': v['ask_ccert'],
+        'smtpd_tls_chain_files': chain_files or None,
+        'smtp_tls_security_level': v['client_security_level'],
+        'smtp_tls_CAfile': v['client_cafile'],
+        'smtp_tls_chain_files': v['client_chain_files'] or None,
+        'smtp_tls_fingerprint_digest': digest,
+        'smtp_tls_loglevel': v['client_loglevel'],
+        'smtp_tls_session_cache_database': v['client_session_cache'],
+        'smtp_tls_policy_maps': '%s:%s' % (map_type, v['policy_map']) if use_map else None,
+    })
+    if dns_level:
+        main_cf['smtp_dns_support_level'] = dns_level
+    if relay:
+        main_cf.update(relay['main_cf'])
+        main_cf['smtp_sasl_password_maps'] = '%s:%s' % (map_type, v['sasl_password_map']) if relay['sasl'] else None
+    main_cf.update(v['main_cf_extra'])
+
+    dh_files = [main_profile.get('smtpd_tls_dh1024_param_file'), submission_overrides.get('smtpd_tls_dh1024_param_file')]
+    files = managed_files(v['config_dir'], v['cert_dir'], v['state_dir'], v['certificates'], v['next_key'],
+                          policy_map=v['policy_map'] if use_map else None,
+                          sasl_map=v['sasl_password_map'] if relay.get('sasl') else None, map_type=map_type,
+                          openssl_config_file=v['openssl_config_file'] if openssl['config'] else None,
+                          dh_files=dh_files)
+    dh_file = posixpath.join(v['config_dir'], DH_FILE)
+    dh_file = dh_file if dh_file in files else None
+    if dh_file and not str(dh_group or '').startswith('-----BEGIN DH PARAMETERS-----'):
+        raise MailTLSError('plan: the profile names %s, but no DH group text (PEM) was given to write there' % dh_file)
+    write = ([{'path': v['openssl_config_file'], 'content': openssl['config']}] if openssl['config'] else []) + (
+        [{'path': dh_file, 'content': dh_group.rstrip('\n') + '\n'}] if dh_file else [])
+    warnings = list(openssl['warnings'])
+    if digest in WEAK_DIGESTS:
+        warnings.append('postfix_tls_fingerprint_digest=%s is accepted for compatibility with old pins only; '
+                        'use sha256' % digest)
+    units = [f for f in files if f.startswith(SYSTEMD_DIR + '/')]
+    return {
+        'version': version, 'map_type': map_type, 'use_map': use_map, 'relay': relay, 'policy_entries': entries,
+        'policy_map': v['policy_map'] if use_map else None,
+        'sasl_map': v['sasl_password_map'] if relay.get('sasl') else None,
+        'chain_files': chain_files, 'main_cf': main_cf, 'services': _services(v, submission_overrides, openssl, relay),
+        'if_known': list(VERSION_DEPENDENT), 'absent': list(LEGACY_CERT_PARAMETERS) if v['certificates'] else [],
+        'openssl': dict((k, openssl[k]) for k in ('signature_algorithms', 'groups')),
+        'write': write, 'dh_file': dh_file, 'files': files, 'systemd_units': units,
+        'timers': [f for f in units if f.endswith('.timer') and '/timers.target.wants/' not in f],
+        'warnings': warnings,
+    }
+
+
+__all__ = ['ACME_SCRIPT', 'DH_FILE', 'INDEX_SUFFIX', 'INPUTS', 'SERVICE_PROFILE_PARAMETERS', 'SUBMISSION_SERVICES',
+           'SYSTEMD_DIR', 'VERSION_DEPENDENT', 'acme_units', 'managed_files', 'plan']

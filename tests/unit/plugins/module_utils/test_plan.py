@@ -1,9 +1,11 @@
-"""The tls role's plan: the files a run may write (the rollback set), per option, and its bad inputs."""
+"""The tls role's plan: main.cf, master.cf, maps and the files a run may write (the rollback set), per Postfix
+version, per option, and its bad inputs. The inputs are the role's defaults as the role renders them."""
 import pytest
+import roledata
 
 from ansible_collections.mailtls.postfix.plugins.filter.tls_plan import tls_plan
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._plan import managed_files
+from ansible_collections.mailtls.postfix.plugins.module_utils._plan import INPUTS, SUBMISSION_SERVICES, managed_files, plan
 
 from ansible.errors import AnsibleFilterError
 
@@ -69,15 +71,188 @@ def test_bad_map_type():
         files(certificates=[], policy_map='/etc/postfix/tls_policy', map_type='dbm')
 
 
-def test_the_filter_adds_the_systemd_units_and_refuses_unknown_inputs():
-    plan = tls_plan(dict(BASE, certificates=[{'name': 'ecdsa', 'acme': True}], policy_map=None))
-    assert plan['systemd_units'] == ['/etc/systemd/system/mailtls-acme-ecdsa.service',
-                                     '/etc/systemd/system/mailtls-acme-ecdsa.timer',
-                                     '/etc/systemd/system/timers.target.wants/mailtls-acme-ecdsa.timer']
-    assert plan['timers'] == ['/etc/systemd/system/mailtls-acme-ecdsa.timer']
-    assert plan['dh_file'] is None
-    assert tls_plan(dict(BASE, dh_files=['/etc/postfix/ffdhe3072.pem']))['dh_file'] == '/etc/postfix/ffdhe3072.pem'
-    with pytest.raises(AnsibleFilterError, match='unknown inputs: cert_dri; missing inputs: cert_dir'):
-        tls_plan({'config_dir': '/etc/postfix', 'cert_dri': '/x', 'state_dir': '/y'})
-    with pytest.raises(AnsibleFilterError, match='certificates.0. has no name'):
-        tls_plan(dict(BASE, certificates=[{}]))
+# the lab images' Postfix and the OpenSSL its smtpd links (Debian 11, 12, 13), as tls_host_facts returns them
+MASTER = """smtp       inet  n       -       y       -       -       smtpd
+submission inet  n       -       y       -       -       smtpd -o syslog_name=postfix/submission
+tlsproxy   unix  -       -       y       -       0       tlsproxy
+smtp       unix  -       -       y       -       -       smtp
+"""
+HOSTS = {
+    'bullseye': {'mail_version': '3.5.25', 'default_database_type': 'hash', 'master': MASTER,
+                 'config_file_known': True, 'openssl_version_number': 0x1010117f},
+    'bookworm': {'mail_version': '3.7.11', 'default_database_type': 'hash', 'master': MASTER,
+                 'config_file_known': True, 'openssl_version_number': 0x30000140},
+    'trixie': {'mail_version': '3.10.5', 'default_database_type': 'lmdb', 'master': MASTER,
+               'config_file_known': True, 'openssl_version_number': 0x30500090},
+}
+PROFILES = roledata.profiles(postfix_tls_config_dir='/etc/postfix')
+DH = '-----BEGIN DH PARAMETERS-----\nMIIB\n-----END DH PARAMETERS-----\n'
+
+
+def role_plan(image='trixie', host=None, **variables):
+    return plan(roledata.inputs(**variables), HOSTS[image] if host is None else host, PROFILES, DH)
+
+
+def test_the_role_passes_every_input_the_plan_reads_and_each_has_a_default():
+    assert sorted(roledata.INPUT_VARS) == sorted(INPUTS)
+    for name, expression in roledata.INPUT_VARS.items():
+        assert expression == '{{ postfix_tls_%s }}' % name
+        assert 'postfix_tls_' + name in roledata.DEFAULTS, name
+
+
+@pytest.mark.parametrize('image,protocols,map_type', [
+    ('bullseye', '!SSLv2, !SSLv3, !TLSv1, !TLSv1.1', 'hash'),
+    ('bookworm', '>=TLSv1.2', 'hash'),
+    ('trixie', '>=TLSv1.2', 'lmdb'),
+])
+def test_the_defaults_per_postfix_version(image, protocols, map_type):
+    p = role_plan(image)
+    cf = p['main_cf']
+    assert cf['smtpd_tls_protocols'] == cf['smtp_tls_mandatory_protocols'] == protocols
+    assert (cf['smtpd_tls_security_level'], cf['smtp_tls_security_level']) == ('may', 'may')
+    assert cf['smtpd_tls_received_header'] is True and cf['smtpd_tls_ask_ccert'] is False
+    assert cf['smtp_tls_fingerprint_digest'] == 'sha256'
+    # no map, no certificates, no relay, no DANE: nothing of theirs is written, and the old values are removed
+    assert cf['smtp_tls_policy_maps'] is None and cf['smtpd_tls_chain_files'] is None
+    assert 'smtp_dns_support_level' not in cf and 'relayhost' not in cf
+    assert p['map_type'] == map_type and p['use_map'] is False and p['policy_entries'] == []
+    assert p['absent'] == [] and p['if_known'] == ['tls_ffdhe_auto_groups', 'tls_config_file', 'tls_config_name']
+    # the existing TLS servers get the OpenSSL baseline's -o parameters; no submission service is written
+    assert [(s['name'], s['type']) for s in p['services']] == [('smtp', 'inet'), ('submission', 'inet'), ('tlsproxy', 'unix')]
+    assert all(s['parameters']['tls_config_name'] == 'mailtls_server' for s in p['services'])
+    assert p['write'][0]['path'] == '/etc/postfix/mailtls-openssl.cnf'
+    assert p['files'][:2] == ['/etc/postfix/main.cf', '/etc/postfix/master.cf']
+    assert p['warnings'] == []
+
+
+def test_post_quantum_groups_only_where_openssl_and_postfix_have_them():
+    assert role_plan('trixie')['openssl']['groups'].startswith('?X25519MLKEM768')
+    assert role_plan('trixie')['main_cf']['tls_config_name'] == 'mailtls'
+    for image in ('bullseye', 'bookworm'):
+        p = role_plan(image)
+        assert p['openssl']['groups'] == '' and p['openssl']['signature_algorithms']
+        assert p['main_cf']['tls_config_name'] is None
+
+
+def test_a_postfix_without_tls_config_file_is_warned_and_gets_no_file():
+    p = role_plan(host=dict(HOSTS['bullseye'], mail_version='3.5.18', config_file_known=False))
+    assert p['write'] == [] and '/etc/postfix/mailtls-openssl.cnf' not in p['files']
+    assert p['warnings'] and 'has no tls_config_file' in p['warnings'][0]
+
+
+@pytest.mark.parametrize('image,dh', [('bullseye', True), ('bookworm', True), ('trixie', False)])
+def test_compat_writes_the_dh_group_before_postfix_3_8(image, dh):
+    p = role_plan(image, postfix_tls_profile='compat')
+    assert (p['dh_file'] == '/etc/postfix/ffdhe3072.pem') is dh
+    assert ({'path': '/etc/postfix/ffdhe3072.pem', 'content': DH} in p['write']) is dh
+    assert ('/etc/postfix/ffdhe3072.pem' in p['files']) is dh
+
+
+def test_submission_services_with_sasl_and_another_profile():
+    p = role_plan('bookworm', postfix_tls_submission=True, postfix_tls_submission_profile='modern')
+    by_name = dict((s['name'], s) for s in p['services'])
+    for name in ('submission', 'submissions'):
+        params = by_name[name]['parameters']
+        assert params['smtpd_sasl_auth_enable'] == 'yes' and params['smtpd_tls_auth_only'] == 'yes'
+        assert params['smtpd_tls_protocols'] == '>=TLSv1.3' and params['tls_config_name'] == 'mailtls_server'
+        assert by_name[name]['command'] == 'smtpd'
+    assert by_name['submissions']['parameters']['smtpd_tls_wrappermode'] == 'yes'
+    # the submission service written whole is not also edited as an existing server; the data is not changed
+    assert [s['name'] for s in p['services']].count('submission') == 1
+    assert 'smtpd_sasl_auth_enable' not in SUBMISSION_SERVICES['submission']['parameters']
+    q = role_plan('bookworm', postfix_tls_submission_587=True, postfix_tls_submission_sasl='no')
+    assert 'smtpd_sasl_auth_enable' not in [s for s in q['services'] if s['name'] == 'submission'][0]['parameters']
+    assert 'submissions' not in [s['name'] for s in q['services']]
+
+
+def test_operator_protocols_are_written_for_the_version():
+    p = role_plan('bullseye', postfix_tls_server_protocols='>=TLSv1.3')
+    assert p['main_cf']['smtpd_tls_protocols'] == '!SSLv2, !SSLv3, !TLSv1, !TLSv1.1, !TLSv1.2'
+
+
+def test_certificates_name_chain_files_and_remove_the_old_parameters():
+    p = role_plan(postfix_tls_certificates=[{'name': 'rsa', 'key_src': 'k', 'chain_src': 'c'},
+                                            {'name': 'ecdsa', 'generate': True}], postfix_tls_next_key=True)
+    assert p['chain_files'] == ['/etc/postfix/tls/rsa.pem', '/etc/postfix/tls/ecdsa.pem']
+    assert p['main_cf']['smtpd_tls_chain_files'] == p['chain_files']
+    assert p['absent'] == ['smtpd_tls_cert_file', 'smtpd_tls_key_file', 'smtpd_tls_eccert_file', 'smtpd_tls_eckey_file']
+    assert '/etc/postfix/tls/ecdsa.next.key' in p['files'] and '/etc/postfix/tls/rsa.next.key' not in p['files']
+
+
+def test_policies_and_dane_turn_on_the_map_and_dnssec_lookups():
+    p = role_plan('bookworm', postfix_tls_policies=[{'destination': 'example.org', 'level': 'dane'}])
+    assert p['use_map'] and p['main_cf']['smtp_tls_policy_maps'] == 'hash:/etc/postfix/tls_policy'
+    assert p['main_cf']['smtp_dns_support_level'] == 'dnssec'
+    assert p['policy_map'] == '/etc/postfix/tls_policy' and '/etc/postfix/tls_policy.db' in p['files']
+    assert role_plan(postfix_tls_client_security_level='dane')['main_cf']['smtp_dns_support_level'] == 'dnssec'
+    assert role_plan(postfix_tls_dns_support_level='enabled',
+                     postfix_tls_client_security_level='dane')['main_cf']['smtp_dns_support_level'] == 'enabled'
+    assert role_plan(postfix_tls_policy_file='files/policy')['use_map']
+    assert role_plan(postfix_tls_policy_map_type='cdb', postfix_tls_policies=[{'destination': 'a.example', 'level': 'secure'}]
+                     )['main_cf']['smtp_tls_policy_maps'] == 'cdb:/etc/postfix/tls_policy'
+
+
+def test_the_relay_entry_replaces_one_for_the_same_next_hop_and_adds_its_sasl_map():
+    relay = {'host': 'relay.example.net', 'port': 465, 'sasl_username': 'u', 'sasl_password': 'not-in-the-plan'}
+    p = role_plan(postfix_tls_relayhost=relay, postfix_tls_policies=[
+        {'destination': '[relay.example.net]:465', 'level': 'may'}, {'destination': 'example.org', 'level': 'secure'}])
+    assert [(e['destination'], e['level']) for e in p['policy_entries']] == [
+        ('example.org', 'secure'), ('[relay.example.net]:465', 'secure')]
+    cf = p['main_cf']
+    assert cf['relayhost'] == '[relay.example.net]:465' and cf['default_transport'] == 'relay-smtps'
+    assert cf['smtp_sasl_password_maps'] == 'lmdb:/etc/postfix/sasl_passwd' and p['sasl_map'] == '/etc/postfix/sasl_passwd'
+    assert 'relay-smtps' in [s['name'] for s in p['services']]
+    assert '/etc/postfix/sasl_passwd.lmdb' in p['files']
+    assert 'not-in-the-plan' not in repr(p)
+    q = role_plan(postfix_tls_relayhost={'host': 'relay.example.net'})
+    assert q['sasl_map'] is None and q['main_cf']['smtp_sasl_password_maps'] is None
+    assert q['use_map'] and q['main_cf']['default_transport'] is None
+
+
+def test_main_cf_extra_has_the_last_word():
+    p = role_plan(postfix_tls_main_cf_extra={'smtpd_tls_loglevel': 2, 'tls_preempt_cipherlist': None})
+    assert p['main_cf']['smtpd_tls_loglevel'] == 2 and p['main_cf']['tls_preempt_cipherlist'] is None
+
+
+def test_a_weak_digest_is_warned():
+    assert 'use sha256' in role_plan(postfix_tls_fingerprint_digest='sha1')['warnings'][0]
+
+
+@pytest.mark.parametrize('variables,host,message', [
+    ({'postfix_tls_profile': 'strict'}, None, "profile 'strict' is not one of compat, intermediate, modern"),
+    ({'postfix_tls_submission_profile': 'strict'}, None, "profile 'strict' is not one of"),
+    ({}, dict(HOSTS['bullseye'], mail_version='3.3.0'),
+     'Postfix 3.3.0 is too old for this role: smtpd_tls_chain_files needs 3.4 or later'),
+    ({}, {}, 'the host facts have no mail_version'),
+    ({'postfix_tls_relayhost': {'host': '[relay.example.net]'}}, None, 'postfix_tls_relayhost .* without brackets'),
+    ({'postfix_tls_relayhost': {'host': 'relay.example.net', 'level': 'may'}}, None, 'does not authenticate the relay'),
+    ({'postfix_tls_next_key': 'perhaps'}, None, 'postfix_tls_next_key: .*perhaps'),
+    ({'postfix_tls_certificates': {'name': 'rsa'}}, None, 'postfix_tls_certificates must be a list, not dict'),
+    ({'postfix_tls_certificates': [{'name': 'a/b'}]}, None, 'a name must not contain'),
+    ({'postfix_tls_policy_map_type': 'dbm', 'postfix_tls_policy_file': 'p'}, None, "map type 'dbm' is not one of"),
+    ({'postfix_tls_openssl_config_file': 'relative.cnf'}, None, 'must be an absolute path'),
+])
+def test_bad_inputs_name_the_input(variables, host, message):
+    with pytest.raises(MailTLSError, match=message):
+        role_plan(host=host, **variables)
+
+
+def test_the_filter_names_unknown_and_missing_inputs():
+    role = roledata.inputs()
+    role['profil'] = role.pop('profile')
+    with pytest.raises(AnsibleFilterError, match='^tls_plan: plan: unknown inputs: profil; missing inputs: postfix_tls_profile$'):
+        tls_plan(role, HOSTS['trixie'], PROFILES, DH)
+
+
+def test_no_dh_group_text_where_the_profile_names_the_file():
+    with pytest.raises(AnsibleFilterError, match='names /etc/postfix/ffdhe3072.pem, but no DH group text'):
+        tls_plan(roledata.inputs(postfix_tls_profile='compat'), HOSTS['bookworm'], PROFILES, '')
+    assert tls_plan(roledata.inputs(), HOSTS['bookworm'], PROFILES)['dh_file'] is None
+
+
+def test_acme_certificates_bring_their_units_into_the_set():
+    p = role_plan(postfix_tls_certificates=[{'name': 'ecdsa', 'acme': True}])
+    assert p['systemd_units'] == ['/etc/systemd/system/mailtls-acme-ecdsa.service',
+                                  '/etc/systemd/system/mailtls-acme-ecdsa.timer',
+                                  '/etc/systemd/system/timers.target.wants/mailtls-acme-ecdsa.timer']
+    assert p['timers'] == ['/etc/systemd/system/mailtls-acme-ecdsa.timer']

@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._plan import SERVICE_PROFILE_PARAMETERS, VERSION_DEPENDENT
 from ansible_collections.mailtls.postfix.plugins.module_utils._profile import (
     PROTOCOL_PARAMETERS,
     profile_parameters,
@@ -78,7 +79,7 @@ def test_intermediate_for_3_5_and_3_7():
 
 
 def test_submission_overrides_are_the_smtpd_differences():
-    names = VARS['__postfix_tls_service_profile_parameters']
+    names = SERVICE_PROFILE_PARAMETERS
     assert all(n.startswith('smtpd_') for n in names)
     main = profile_parameters(PROFILES, 'intermediate', '3.7.11')
     modern = profile_parameters(PROFILES, 'modern', '3.7.11')
@@ -125,4 +126,4 @@ def test_compat_dh_file_only_before_3_8():
     assert profile_parameters(PROFILES, 'compat', '3.7.11')['smtpd_tls_dh1024_param_file'] == '/etc/postfix/ffdhe3072.pem'
     assert profile_parameters(PROFILES, 'compat', '3.10.13')['smtpd_tls_dh1024_param_file'] is None
     assert profile_parameters(PROFILES, 'intermediate', '3.5.25')['smtpd_tls_dh1024_param_file'] is None
-    assert 'tls_ffdhe_auto_groups' in VARS['__postfix_tls_version_dependent']
+    assert 'tls_ffdhe_auto_groups' in VERSION_DEPENDENT
