@@ -19,7 +19,10 @@ description:
     C(absent) (the certificate parameters that C(smtpd_tls_chain_files) replaces).
   - C(policy_entries) are the operator's entries with the relay's entry last (it replaces one for the same next
     hop); C(use_map), C(policy_map), C(sasl_map) and C(map_type) say which maps are written.
-  - C(write) lists the files written whole (the OpenSSL baseline, the ffdhe3072 group where the profile names it).
+  - C(write) lists the files written whole (the OpenSSL baseline, the ffdhe3072 group where the profile names it,
+    and for ACME certificates the scheduled renewal - its settings per certificate, C(/usr/local/sbin/mailtls-acme)
+    with the module_utils code it runs under C(/usr/local/lib/mailtls-postfix), and the systemd units), with
+    C(outside_postfix), the ones of them Postfix does not read.
   - C(files) is the complete rollback set - main.cf, master.cf, the policy and SASL maps with their indexes, the
     certificate files, the OpenSSL baseline, the ffdhe3072 group, the next keys, the retired-record state, and for
     ACME certificates their keys, settings, C(/usr/local/sbin/mailtls-acme) and the systemd service, timer and
@@ -64,20 +67,39 @@ _value:
   description:
     - C(version), C(map_type), C(use_map), C(policy_map), C(sasl_map), C(relay) (the C(mailtls.postfix.tls_relay) filter's
       plan, or empty), C(policy_entries), C(chain_files), C(main_cf), C(services), C(if_known), C(absent),
-      C(openssl) (the signature algorithms and groups the baseline sets), C(write) (path and content),
+      C(openssl) (the signature algorithms and groups the baseline sets), C(write) (path, content and mode),
+      C(outside_postfix),
       C(dh_file), C(files), C(systemd_units), C(timers) and C(warnings).
   type: dict
 """
 
+import os
+
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.mailtls.postfix.plugins.module_utils._acme import PROGRAM_FILES
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._plan import plan
+
+# the collection's module_utils, beside this filter: the scheduled ACME renewal runs its own copy of them
+_MODULE_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'module_utils')
+
+
+def _program(role):
+    """The text of the module_utils files the scheduled ACME renewal runs, where a certificate uses ACME."""
+    certificates = role.get('certificates') if isinstance(role, dict) else None
+    if not isinstance(certificates, list) or not any(isinstance(c, dict) and c.get('acme') for c in certificates):
+        return {}
+    program = {}
+    for name in PROGRAM_FILES:
+        with open(os.path.join(_MODULE_UTILS, name)) as f:
+            program[name] = f.read()
+    return program
 
 
 def tls_plan(role, host, profiles, dh_group=''):
     try:
-        return plan(role, host, profiles, dh_group)
+        return plan(role, host, profiles, dh_group, _program(role))
     except MailTLSError as e:
         raise AnsibleFilterError('tls_plan: %s' % e)
 

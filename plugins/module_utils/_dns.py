@@ -199,6 +199,20 @@ class Resolver:
         return out
 
 
+def key_matches(records, key_data):
+    """The one TLSA matcher: whether a key matches the DANE-EE (usage 3) records it can be compared with.
+
+    ``records``: a Resolver.tlsa() answer's records; ``key_data``: the key's association data by "usage selector
+    mtype" ({'3 1 1': hex} for a key, {'3 1 1': hex, '3 0 1': hex} for a served certificate). True when one
+    record matches, False when records of those kinds exist and none matches, None when there are none (only
+    DANE-TA records, or other selectors and matching types).
+    """
+    comparable = [r for r in records if r['usage'] == 3 and '3 %d %d' % (r['selector'], r['mtype']) in (key_data or {})]
+    if not comparable:
+        return None
+    return any(key_data['3 %d %d' % (r['selector'], r['mtype'])].lower() == r['data'].lower() for r in comparable)
+
+
 def dane_verdict(lookup, tlsa_data):
     """Whether an endpoint's key matches its TLSA records, as far as the leaf tells.
 
@@ -208,12 +222,7 @@ def dane_verdict(lookup, tlsa_data):
     """
     out = dict(lookup)
     out['usable'] = bool(lookup['validated'] and lookup['records'])
-    out['matches'] = None
-    # DANE-EE records whose selector and matching type the leaf's digests cover (3 1 1, 3 0 1)
-    ee = [r for r in lookup['records'] if r['usage'] == 3
-          and tlsa_data and '3 %d %d' % (r['selector'], r['mtype']) in tlsa_data]
-    if ee:
-        out['matches'] = any(tlsa_data['3 %d %d' % (r['selector'], r['mtype'])] == r['data'].lower() for r in ee)
+    out['matches'] = key_matches(lookup['records'], tlsa_data)
     return out
 
 
@@ -242,4 +251,4 @@ def resolve(nexthop, resolver):
     return entries, note
 
 
-__all__ = ['HAS_DNSPYTHON', 'DNSPYTHON_IMPORT_ERROR', 'FAMILIES', 'Resolver', 'dane_verdict', 'parse_nameserver', 'resolve']
+__all__ = ['HAS_DNSPYTHON', 'DNSPYTHON_IMPORT_ERROR', 'FAMILIES', 'Resolver', 'dane_verdict', 'key_matches', 'parse_nameserver', 'resolve']

@@ -11,9 +11,23 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+
 
 class MailTLSError(Exception):
     """Bad input or an unusable environment; modules turn it into fail_json(msg=str(e))."""
 
 
-__all__ = ['MailTLSError']
+def parse_json(text, where, kind, shape):
+    """``text`` read as JSON that must be a ``kind`` (dict, list); MailTLSError names ``where`` and, when the
+    type is wrong, the ``shape`` it must hold."""
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise MailTLSError('%s is not valid JSON (%s)' % (where, e))
+    if not isinstance(data, kind):
+        raise MailTLSError('%s must hold %s' % (where, shape))
+    return data
+
+
+__all__ = ['MailTLSError', 'parse_json']

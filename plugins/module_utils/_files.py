@@ -70,7 +70,7 @@ def _current(path):
 
 def apply(files, check_mode=False):
     """Write each of ``files`` ({'path', 'content' (text), 'mode' (int)}, owned by root) whose content, mode or
-    owner differ. -> {'written': [paths], 'diff': [{'before', 'after', 'before_header', 'after_header'}]}."""
+    owner differ, making a missing directory (0755). -> {'written': [paths], 'diff': [{'before', 'after', 'before_header', 'after_header'}]}."""
     written, diffs = [], []
     for i, spec in enumerate(files):
         path, content, mode = spec.get('path'), spec.get('content'), spec.get('mode', 0o644)
@@ -84,6 +84,9 @@ def apply(files, check_mode=False):
         diffs.append({'before_header': path, 'after_header': path,
                       'before': now[0].decode('utf-8', 'replace') if now else '', 'after': content})
         if not check_mode:
+            # a missing directory is made 0755 (the ACME renewal's code under /usr/local/lib); a rollback
+            # removes the files, not such a directory
+            ensure_directory(os.path.dirname(path), 0o755)
             write_atomic(path, data, mode, 0, 0)
     return {'written': written, 'diff': diffs}
 

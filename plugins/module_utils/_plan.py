@@ -18,11 +18,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import posixpath
 
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.six import string_types
 
+from ansible_collections.mailtls.postfix.plugins.module_utils._acme import (
+    MODULE_UTILS, PROGRAM_FILES, PROGRAM_LIB, entry_point, program_files, settings_for, settings_path)
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._library import baseline, server_services
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import version_tuple
@@ -86,9 +89,10 @@ def managed_files(config_dir, cert_dir, state_dir, certificates, next_key=False,
     acme = [c for c in certificates if c.get('acme')]
     if acme:
         files.append(ACME_SCRIPT)
+        files += [posixpath.join(PROGRAM_LIB, MODULE_UTILS, n) for n in PROGRAM_FILES]
     for c in acme:
         files.append(posixpath.join(cert_dir, c['name'] + '.key'))
-        files.append(posixpath.join(state_dir, 'acme-%s.json' % c['name']))
+        files.append(settings_path(state_dir, c['name']))
         files += acme_units(c['name'], systemd_dir)
     seen, out = set(), []
     for f in files:
@@ -131,11 +135,13 @@ INPUTS = {
     'submissions_465': False, 'submission_sasl': True, 'server_security_level': None, 'server_loglevel': None,
     'received_header': False, 'server_session_cache': None, 'ask_ccert': False, 'client_security_level': None,
     'client_cafile': None, 'client_chain_files': [], 'client_loglevel': None, 'client_session_cache': None,
-    'dns_support_level': '', 'main_cf_extra': {},
+    'dns_support_level': '', 'main_cf_extra': {}, 'hostnames': [], 'acme_directory': '', 'acme_email': '',
+    'acme_ca_bundle': '', 'acme_renew_days': 30, 'acme_http_port': 80, 'acme_timer': True,
 }
 REQUIRED_INPUTS = ('config_dir', 'cert_dir', 'state_dir', 'policy_map', 'sasl_password_map', 'profile',
                    'openssl_config_file')
-BOOLEAN_INPUTS = ('next_key', 'submission_587', 'submissions_465', 'submission_sasl', 'received_header', 'ask_ccert')
+BOOLEAN_INPUTS = ('next_key', 'submission_587', 'submissions_465', 'submission_sasl', 'received_header', 'ask_ccert',
+                  'acme_timer')
 
 
 def _inputs(role):
@@ -156,7 +162,7 @@ def _inputs(role):
             values[name] = boolean(values[name], strict=True)
         except TypeError as e:
             raise MailTLSError('postfix_tls_%s: %s' % (name, e))
-    for name, kind in (('certificates', list), ('policies', list), ('client_chain_files', list),
+    for name, kind in (('certificates', list), ('policies', list), ('client_chain_files', list), ('hostnames', list),
                        ('relayhost', dict), ('main_cf_extra', dict)):
         if not isinstance(values[name], kind):
             raise MailTLSError('postfix_tls_%s must be a %s, not %s' % (name, kind.__name__, type(values[name]).__name__))
@@ -189,13 +195,50 @@ def _services(v, submission_overrides, openssl, relay):
     return services + openssl['services']
 
 
-def plan(role, host, profiles, dh_group=''):
+def renewal_units(name, state_dir):
+    """The systemd service and timer of one ACME certificate's scheduled renewal: {'service': text, 'timer': text}."""
+    return {
+        'service': '\n'.join([
+            '[Unit]', 'Description=Renew the ACME certificate %s of Postfix (mailtls.postfix)' % name,
+            'After=network-online.target', 'Wants=network-online.target', '', '[Service]', 'Type=oneshot',
+            'ExecStart=/usr/bin/python3 %s --config %s --reload' % (ACME_SCRIPT, settings_path(state_dir, name)), '']),
+        'timer': '\n'.join([
+            '[Unit]', 'Description=Renew the ACME certificate %s of Postfix twice a day when due (mailtls.postfix)' % name,
+            '', '[Timer]', 'OnCalendar=*-*-* 03,15:17', 'RandomizedDelaySec=3600', 'Persistent=true', '',
+            '[Install]', 'WantedBy=timers.target', '']),
+    }
+
+
+def _acme_files(v, program):
+    """What the scheduled renewal of the ACME certificates needs on the host: the settings per certificate (the
+    module's own, through _acme.settings_for), the renewal's code and entry point, and the systemd units."""
+    acme = [c for c in v['certificates'] if c.get('acme')]
+    if not acme:
+        return []
+    out = []
+    for c in acme:
+        settings = settings_for(c['name'], c.get('hostnames') or v['hostnames'], v['cert_dir'], v['state_dir'],
+                                v['config_dir'], v['acme_directory'], v['next_key'], c.get('key_type', 'ecdsa'),
+                                v['acme_email'], v['acme_ca_bundle'], v['acme_renew_days'], v['acme_http_port'])
+        out.append({'path': settings_path(v['state_dir'], c['name']), 'mode': '0600',
+                    'content': json.dumps(settings, indent=2, sort_keys=True) + '\n'})
+    out += program_files(program) + [{'path': ACME_SCRIPT, 'content': entry_point(), 'mode': '0755'}]
+    if v['acme_timer']:
+        for c in acme:
+            for kind, text in sorted(renewal_units(c['name'], v['state_dir']).items()):
+                out.append({'path': posixpath.join(SYSTEMD_DIR, 'mailtls-acme-%s.%s' % (c['name'], kind)),
+                            'content': text, 'mode': '0644'})
+    return out
+
+
+def plan(role, host, profiles, dh_group='', program=None):
     """The tls role's intended state on one host. MailTLSError names the input at fault.
 
     ``role``: the role's variables by their names without ``postfix_tls_`` (see INPUTS). ``host``: the
     result of M(tls_host_facts) (mail_version, default_database_type, master, config_file_known,
     openssl_version_number). ``profiles``: the profile table (roles/tls/vars/profiles.yml, rendered).
     ``dh_group``: the text of the role's ffdhe3072.pem, written where the profile names that file.
+    ``program``: the text of each of _acme.PROGRAM_FILES, installed for the scheduled ACME renewal.
     """
     v = _inputs(role)
     host = host or {}
@@ -261,8 +304,9 @@ def plan(role, host, profiles, dh_group=''):
     dh_file = dh_file if dh_file in files else None
     if dh_file and not str(dh_group or '').startswith('-----BEGIN DH PARAMETERS-----'):
         raise MailTLSError('plan: the profile names %s, but no DH group text (PEM) was given to write there' % dh_file)
+    acme = _acme_files(v, program)
     write = ([{'path': v['openssl_config_file'], 'content': openssl['config']}] if openssl['config'] else []) + (
-        [{'path': dh_file, 'content': dh_group.rstrip('\n') + '\n'}] if dh_file else [])
+        [{'path': dh_file, 'content': dh_group.rstrip('\n') + '\n'}] if dh_file else []) + acme
     warnings = list(openssl['warnings'])
     if digest in WEAK_DIGESTS:
         warnings.append('postfix_tls_fingerprint_digest=%s is accepted for compatibility with old pins only; '
@@ -275,11 +319,12 @@ def plan(role, host, profiles, dh_group=''):
         'chain_files': chain_files, 'main_cf': main_cf, 'services': _services(v, submission_overrides, openssl, relay),
         'if_known': list(VERSION_DEPENDENT), 'absent': list(LEGACY_CERT_PARAMETERS) if v['certificates'] else [],
         'openssl': dict((k, openssl[k]) for k in ('signature_algorithms', 'groups')),
-        'write': write, 'dh_file': dh_file, 'files': files, 'systemd_units': units,
+        'write': write, 'outside_postfix': [f['path'] for f in acme], 'dh_file': dh_file, 'files': files,
+        'systemd_units': units,
         'timers': [f for f in units if f.endswith('.timer') and '/timers.target.wants/' not in f],
         'warnings': warnings,
     }
 
 
 __all__ = ['ACME_SCRIPT', 'DH_FILE', 'INDEX_SUFFIX', 'INPUTS', 'SERVICE_PROFILE_PARAMETERS', 'SUBMISSION_SERVICES',
-           'SYSTEMD_DIR', 'VERSION_DEPENDENT', 'acme_units', 'managed_files', 'plan']
+           'SYSTEMD_DIR', 'VERSION_DEPENDENT', 'acme_units', 'managed_files', 'plan', 'renewal_units']

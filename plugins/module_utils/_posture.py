@@ -30,6 +30,7 @@ import socket
 import ssl
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import certificate_facts, match_names
+from ansible_collections.mailtls.postfix.plugins.module_utils._dns import key_matches
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._judge import sts_mx_allowed, worst
 from ansible_collections.mailtls.postfix.plugins.module_utils._mtasts import discover
@@ -335,15 +336,18 @@ def keys_held(address, port, protocol, mode, timeout, first_facts):
 def dane_state(keys, lookup):
     """Whether every served key matches a DANE-EE record, and whether a record for another key (the next one,
     RFC 7671 8.1) or a DANE-TA record stands ready for a rollover. ``lookup``: _dns.Resolver.tlsa()."""
-    ee = [r for r in lookup['records'] if r['usage'] == 3 and r['selector'] in (0, 1) and r['mtype'] == 1]
-    published = set('3 %d 1 %s' % (r['selector'], r['data'].lower()) for r in ee)
-    matched = dict((spki, ('3 1 1 ' + spki) in published or ('3 0 1 ' + key['3 0 1']) in published) for spki, key in keys.items())
-    served = set(['3 1 1 ' + spki for spki in keys] + ['3 0 1 ' + key['3 0 1'] for key in keys.values()])
+    records = lookup['records']
+    data = dict((spki, {'3 1 1': spki, '3 0 1': key['3 0 1']}) for spki, key in keys.items())
+    matched = dict((spki, key_matches(records, d) is True) for spki, d in data.items())
+    # a DANE-EE record of the kinds a served key is compared with (3 1 1, 3 0 1) that matches none of them:
+    # another key's, ready for a rollover
+    other_key = any(r['usage'] == 3 and (r['selector'], r['mtype']) in ((1, 1), (0, 1))
+                    and not any(key_matches([r], d) for d in data.values()) for r in records)
     return {'name': lookup['name'], 'records': len(lookup['records']), 'validated': lookup['validated'],
             'error': lookup['error'], 'keys': [dict(key=keys[spki]['key'], spki_sha256=spki, matches=matched[spki])
                                                for spki in sorted(keys)],
             'every_key_matches': all(matched.values()) if lookup['records'] and keys else None,
-            'rollover': bool(published - served) or any(r['usage'] == 2 for r in lookup['records'])}
+            'rollover': other_key or any(r['usage'] == 2 for r in records)}
 
 
 def s_client_argv(address, port, protocol, mode, timeout, case_args, servername=None):

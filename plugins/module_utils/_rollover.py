@@ -22,7 +22,8 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._dns import key_matches
+from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError, parse_json
 
 
 def _iso(when):
@@ -56,8 +57,7 @@ def gate(lookups, next_data, state, now, min_ttl=0):
                 new_state[name] = seen
             row.update(status='failed', reason='%s: the lookup failed (%s)' % (name, lookup['error']))
             continue
-        published = any((r['usage'], r['selector'], r['mtype']) == (3, 1, 1) and r['data'].lower() == data
-                        for r in lookup['records'])
+        published = key_matches(lookup['records'], {'3 1 1': data}) is True
         if not published:
             row.update(status='missing', reason='%s is not published (%s)' % (
                 row['record'], 'no TLSA record at that name' if not lookup['records']
@@ -82,6 +82,16 @@ def gate(lookups, next_data, state, now, min_ttl=0):
     return {'ready': all(r['status'] == 'ready' for r in names), 'names': names, 'state': new_state}
 
 
+def retired_alive(text, now, where='tlsa-retired.json'):
+    """The TLSA records kept for keys a rotation replaced ({pin: until}, the file the role keeps), less those
+    whose time has come. ``text``: the file's content (None or '' for none)."""
+    if not text:
+        return {}
+    data = parse_json(text, where, dict, 'a JSON object of pin: time')
+    return dict((pin, int(until)) for pin, until in data.items()
+                if isinstance(until, (int, float)) and not isinstance(until, bool) and until > now)
+
+
 def refusal(result):
     """The message of a refused switch: every record that is not ready, and how to proceed."""
     return ('the switch to the next key is refused: %s. Publish the record(s), wait, and run again; '
@@ -89,4 +99,4 @@ def refusal(result):
             % '; '.join(r['reason'] for r in result['names'] if r['status'] != 'ready'))
 
 
-__all__ = ['gate', 'refusal']
+__all__ = ['gate', 'refusal', 'retired_alive']

@@ -14,7 +14,8 @@ short_description: Write the tls role's plain files (no secrets) in one call, ea
 version_added: 0.2.0
 description:
   - Compares each of O(files) with the host's file (content, mode, owner root:root) and writes the ones that
-    differ, each atomically (a temporary file in the same directory, with its final mode, then a rename).
+    differ, each atomically (a temporary file in the same directory, with its final mode, then a rename). A missing
+    directory is made (mode 0755).
   - One call for all of them; the tls role gives it the OpenSSL baseline and the RFC 7919 ffdhe3072 group file.
   - Not for keys - M(mailtls.postfix.tls_chain_file) writes those, and shows no key in a diff.
 author:

@@ -19,12 +19,18 @@ description:
     OpenSSL that C(smtpd) links - C(ldd) names its C(libssl), which is loaded and asked for its own version
     (C(OpenSSL_version_num)), so that the answer is the library Postfix runs with, not the C(openssl)
     command's or the controller's.
+  - With O(state_dir), also the TLSA records the role keeps for keys a rotation replaced.
   - The role used three tasks for this; each task is a round trip to the host.
 options:
   config_dir:
     description: The Postfix configuration directory (C(postconf -c)).
     type: path
     default: /etc/postfix
+  state_dir:
+    description:
+      - The tls role's state directory; when given, RV(tlsa_retired) holds the TLSA records it keeps for keys a
+        rotation replaced (C(tlsa-retired.json)).
+    type: path
 author:
   - mailtls.postfix developers (@mailtls)
 extends_documentation_fragment:
@@ -79,13 +85,25 @@ openssl_library:
   returned: success
   type: str
   sample: /lib/x86_64-linux-gnu/libssl.so.3
+tlsa_retired:
+  description:
+    - The sha256 pins of keys a rotation replaced whose TLSA records are still kept, each with the time (seconds
+      since the epoch) after which its record may go; the ones whose time has come are left out.
+  returned: when O(state_dir) is given
+  type: dict
+  sample: {"3D:CC:...:0A": 1796000000}
 """
+
+import os
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._library import config_file_known, linked_openssl
+from ansible_collections.mailtls.postfix.plugins.module_utils._mapfile import read_text
 from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import Instance
+from ansible_collections.mailtls.postfix.plugins.module_utils._rollover import retired_alive
 
 NAMES = ('mail_version', 'default_database_type', 'daemon_directory')
 
@@ -94,6 +112,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             config_dir=dict(type='path', default='/etc/postfix'),
+            state_dir=dict(type='path'),
         ),
         supports_check_mode=True,
     )
@@ -106,6 +125,9 @@ def main():
     facts['config_file_known'] = config_file_known(instance.postconf(['-d'])[0])
     try:
         facts.update(linked_openssl(module, facts['daemon_directory']))
+        if module.params['state_dir']:
+            path = os.path.join(module.params['state_dir'], 'tlsa-retired.json')
+            facts['tlsa_retired'] = retired_alive(read_text(path), time.time(), path)
     except MailTLSError as e:
         module.fail_json(msg=str(e))
     module.exit_json(changed=False, **facts)

@@ -137,11 +137,9 @@ map:
   sample: hash:/etc/postfix/tls_policy
 """
 
-import json
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError, parse_json
 from ansible_collections.mailtls.postfix.plugins.module_utils._mapfile import SpeculativeIndex, index_is_stale, install, read_text
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import build, entries_lines, map_text_lines, render
 from ansible_collections.mailtls.postfix.plugins.module_utils._options import DIGESTS
@@ -161,13 +159,7 @@ def src_lines(path, text, fmt, digest, version=None):
     """Validated lines of the src file."""
     if fmt == 'postfix':
         return map_text_lines(text, digest, 'src %s' % path, version)
-    try:
-        data = json.loads(text)
-    except ValueError as e:
-        raise MailTLSError('src: %s is not valid JSON (%s)' % (path, e))
-    if not isinstance(data, list):
-        raise MailTLSError('src: %s must hold a JSON list of entries' % path)
-    return entries_lines(data, digest, 'src', version)
+    return entries_lines(parse_json(text, 'src: %s' % path, list, 'a JSON list of entries'), digest, 'src', version)
 
 
 def make_diff(before, after, path):

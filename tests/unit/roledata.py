@@ -38,5 +38,7 @@ def profiles(**variables):
 
 def inputs(**variables):
     """__postfix_tls_inputs as the role builds it from its defaults and ``variables`` (postfix_tls_NAME)."""
-    context = dict(DEFAULTS, **variables)
+    # the facts the defaults read (postfix_tls_hostnames: the host's fqdn, else its inventory name)
+    context = dict(DEFAULTS, ansible_facts={}, inventory_hostname='mx.example.org')
+    context.update(variables)
     return _render(INPUT_VARS, context)

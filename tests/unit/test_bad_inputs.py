@@ -13,11 +13,15 @@ import yaml
 from ansible.errors import AnsibleFilterError
 from cryptography.hazmat.primitives import serialization
 
+import roledata
+
 from ansible_collections.mailtls.postfix.plugins.filter.tls_pins import tls_pins
+from ansible_collections.mailtls.postfix.plugins.filter.tls_plan import tls_plan
 from ansible_collections.mailtls.postfix.plugins.filter.tls_posture_report import tls_posture_report
 from ansible_collections.mailtls.postfix.plugins.filter.tls_profile import tls_profile
 from ansible_collections.mailtls.postfix.plugins.filter.tls_relay import tls_relay
 from ansible_collections.mailtls.postfix.plugins.filter.tls_tlsa_records import tls_tlsa_records
+from ansible_collections.mailtls.postfix.plugins.module_utils._acme import settings_for
 from ansible_collections.mailtls.postfix.plugins.module_utils._chainfile import check_chain
 from ansible_collections.mailtls.postfix.plugins.module_utils._dns import parse_nameserver
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
@@ -217,6 +221,20 @@ CASES = [
      'level fingerprint needs at least one fingerprint'),
     ('relay host', 'port that is no service', relay(host='smtp.example.com', port='smtps-typo'), 'smtps-typo'),
     ('relay host', 'unknown option', relay(host='smtp.example.com', password='x'), 'unknown option(s) password'),
+    ('role plan (tls_plan)', 'Postfix older than 3.4 (no smtpd_tls_chain_files)',
+     lambda: tls_plan(roledata.inputs(), {'mail_version': '3.3.2'}, roledata.profiles()),
+     'tls_plan: Postfix 3.3.2 is too old for this role: smtpd_tls_chain_files needs 3.4 or later'),
+    ('role plan (tls_plan)', 'an acme certificate without postfix_tls_acme_directory',
+     lambda: tls_plan(roledata.inputs(postfix_tls_certificates=[{'name': 'ecdsa', 'acme': True}]), {'mail_version': '3.7.11'},
+                      roledata.profiles()),
+     "tls_plan: certificate 'ecdsa': the ACME directory must be an https:// URL (postfix_tls_acme_directory), not ''"),
+    ('role plan (tls_plan)', 'a role variable that is not true or false', lambda: tls_plan(
+        roledata.inputs(postfix_tls_submission_587='perhaps'), {'mail_version': '3.7.11'}, roledata.profiles()),
+     "tls_plan: postfix_tls_submission_587: The value 'perhaps' is not a valid boolean."),
+    ('ACME (tls_acme_certificate)', 'renew_days of 0 (renewal on every run)', lambda: settings_for(
+        'ecdsa', ['mx.example.org'], '/etc/postfix/tls', '/var/lib/mailtls-postfix', '/etc/postfix',
+        'https://acme.example/dir', renew_days=0),
+     "certificate 'ecdsa': renew_days must be a whole number from 1 to 365, not 0"),
 ]
 
 # The role's rows: (bad input, error, the Molecule scenario and the case that proves it)
@@ -244,6 +262,10 @@ ROLE_CASES = [
      "cannot start TLS with [127.0.0.1]:25: posttls-finger: warning: error loading the 'mailtls' settings from the "
      "/etc/postfix/missing-openssl.cnf OpenSSL configuration file, disabling TLS support ... " + RESTORED,
      'rollback', 'client-openssl-file-missing'),
+    ('ACME CA that cannot be reached (postfix_tls_acme_directory: https://127.0.0.1:9/dir)',
+     'ACME certificates for the keys held here (renewed when due; with postfix_tls_rotate for the next key) failed: '
+     'rb-acme: certbot failed (exit 1) at https://127.0.0.1:9/dir: ... Connection refused ... '
+     '(the current certificate stays in place) ' + RESTORED, 'rollback', 'acme-unreachable'),
     ('main.cf that postfix check rejects (daemon_directory: /nonexistent)',
      'postfix check fails (status 1): fatal: chdir(/nonexistent): No such file or directory ' + RESTORED,
      'rollback', 'failing-postfix-check'),

@@ -119,3 +119,18 @@ def test_a_server_that_sends_an_endless_line_is_cut_off_at_the_bound():
         server.close()
     assert result['error'] == 'not an SMTP server: over 64 KiB without a line end in banner'
     assert [f[0] for f in result['findings']] == ['bad'], result['findings']
+
+
+def test_the_tlsa_matcher_has_one_home():
+    # a record's association data compared with a key's: _dns.key_matches alone (it was done three ways, in
+    # _dns.dane_verdict, _posture.dane_state and _rollover.gate)
+    compare = r"""\[['"]data['"]\]\.lower\(\) *==|== *\w+\[['"]data['"]\]\.lower\(\)"""
+    assert _homes(compare) == ['plugins/module_utils/_dns.py']
+    from ansible_collections.mailtls.postfix.plugins.module_utils._dns import key_matches
+    ee = {'usage': 3, 'selector': 1, 'mtype': 1, 'data': 'AB' * 32}
+    ta = {'usage': 2, 'selector': 1, 'mtype': 1, 'data': 'cd' * 32}
+    assert key_matches([ee, ta], {'3 1 1': 'ab' * 32}) is True
+    assert key_matches([ee], {'3 1 1': 'ef' * 32}) is False
+    assert key_matches([ta], {'3 1 1': 'cd' * 32}) is None
+    assert key_matches([dict(ee, selector=0)], {'3 1 1': 'ab' * 32}) is None
+    assert key_matches([dict(ee, selector=0)], {'3 1 1': 'ef' * 32, '3 0 1': 'ab' * 32}) is True

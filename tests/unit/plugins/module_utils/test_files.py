@@ -30,8 +30,17 @@ def test_apply_writes_what_differs_and_nothing_the_second_time(tmp_path):
 
 def test_check_mode_reports_and_writes_nothing(tmp_path):
     path = tmp_path / 'x.cnf'
-    assert apply([{'path': str(path), 'content': 'x\n', 'mode': 0o644}], check_mode=True)['written'] == [str(path)]
-    assert not path.exists()
+    deep = tmp_path / 'lib' / 'module_utils' / '_acme.py'
+    files = [{'path': str(path), 'content': 'x\n', 'mode': 0o644}, {'path': str(deep), 'content': 'y\n', 'mode': 0o644}]
+    assert apply(files, check_mode=True)['written'] == [str(path), str(deep)]
+    assert not path.exists() and not (tmp_path / 'lib').exists()
+
+
+def test_a_missing_directory_is_made(tmp_path):
+    # the ACME renewal's code goes under /usr/local/lib/mailtls-postfix/ansible_collections/..., made on first use
+    deep = tmp_path / 'lib' / 'module_utils' / '_acme.py'
+    assert apply([{'path': str(deep), 'content': 'y\n', 'mode': 0o644}])['written'] == [str(deep)]
+    assert deep.read_text() == 'y\n' and mode(deep.parent) == 0o755
 
 
 @pytest.mark.parametrize('spec', [{'path': 'relative.cnf', 'content': 'x'}, {'path': '/tmp/x.cnf'},

@@ -1,9 +1,13 @@
 """The tls role's plan: main.cf, master.cf, maps and the files a run may write (the rollback set), per Postfix
 version, per option, and its bad inputs. The inputs are the role's defaults as the role renders them."""
+import json
+import os
+
 import pytest
 import roledata
 
 from ansible_collections.mailtls.postfix.plugins.filter.tls_plan import tls_plan
+from ansible_collections.mailtls.postfix.plugins.module_utils._acme import PROGRAM_FILES, settings_for
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._plan import INPUTS, SUBMISSION_SERVICES, managed_files, plan
 
@@ -250,9 +254,33 @@ def test_no_dh_group_text_where_the_profile_names_the_file():
     assert tls_plan(roledata.inputs(), HOSTS['bookworm'], PROFILES)['dh_file'] is None
 
 
-def test_acme_certificates_bring_their_units_into_the_set():
-    p = role_plan(postfix_tls_certificates=[{'name': 'ecdsa', 'acme': True}])
+def test_acme_certificates_bring_the_scheduled_renewal_into_the_plan():
+    role = roledata.inputs(postfix_tls_certificates=[{'name': 'ecdsa', 'acme': True}], postfix_tls_next_key=True,
+                           postfix_tls_acme_directory='https://pebble.lab.test:14000/dir', postfix_tls_hostnames=['mx.acme.test'])
+    p = tls_plan(role, HOSTS['trixie'], PROFILES, DH)
     assert p['systemd_units'] == ['/etc/systemd/system/mailtls-acme-ecdsa.service',
                                   '/etc/systemd/system/mailtls-acme-ecdsa.timer',
                                   '/etc/systemd/system/timers.target.wants/mailtls-acme-ecdsa.timer']
     assert p['timers'] == ['/etc/systemd/system/mailtls-acme-ecdsa.timer']
+    written = dict((f['path'], f) for f in p['write'])
+    # the settings the module computes, for the timer; root only (they name the account's address)
+    settings = json.loads(written['/var/lib/mailtls-postfix/acme-ecdsa.json']['content'])
+    assert settings == settings_for('ecdsa', ['mx.acme.test'], '/etc/postfix/tls', '/var/lib/mailtls-postfix', '/etc/postfix',
+                                    'https://pebble.lab.test:14000/dir', True)
+    assert written['/var/lib/mailtls-postfix/acme-ecdsa.json']['mode'] == '0600'
+    # the entry point and the very module_utils files the module runs, as the collection has them
+    assert written['/usr/local/sbin/mailtls-acme']['mode'] == '0755'
+    lib = '/usr/local/lib/mailtls-postfix/ansible_collections/mailtls/postfix/plugins/module_utils/'
+    for name in PROGRAM_FILES:
+        with open(os.path.join(roledata.ROLE, '..', '..', 'plugins', 'module_utils', name)) as f:
+            assert written[lib + name]['content'] == f.read()
+    service = written['/etc/systemd/system/mailtls-acme-ecdsa.service']['content']
+    assert 'ExecStart=/usr/bin/python3 /usr/local/sbin/mailtls-acme --config /var/lib/mailtls-postfix/acme-ecdsa.json --reload' in service
+    # every file written is in the rollback set; Postfix reads none of the renewal's
+    assert set(written) <= set(p['files'])
+    assert sorted(p['outside_postfix']) == sorted(f for f in written if f != '/etc/postfix/mailtls-openssl.cnf')
+    no_timer = tls_plan(dict(role, acme_timer=False), HOSTS['trixie'], PROFILES, DH)
+    assert not [f for f in no_timer['write'] if f['path'].startswith('/etc/systemd/')]
+    with pytest.raises(AnsibleFilterError, match="certificate 'ecdsa': the ACME directory must be an https:// URL "
+                                                 r"\(postfix_tls_acme_directory\), not ''"):
+        tls_plan(dict(role, acme_directory=''), HOSTS['trixie'], PROFILES, DH)

@@ -92,3 +92,14 @@ def test_the_ttl_is_the_signatures_original_ttl(dns_server):
     # unsigned: the records' own TTL
     dns.signed.clear()
     assert Resolver(['127.0.0.1:%d' % dns.port], 5).tlsa('mx.example', 25)['ttl'] == 300
+
+
+def test_retired_records_whose_time_has_come_are_left_out():
+    from ansible_collections.mailtls.postfix.plugins.module_utils._rollover import retired_alive
+    text = '{"AA:BB": 2000, "CC:DD": 1000, "EE:FF": true}'
+    assert retired_alive(text, 1500) == {'AA:BB': 2000}
+    assert retired_alive(None, 1500) == {} and retired_alive('', 1500) == {}
+    with pytest.raises(MailTLSError, match='tlsa-retired.json is not valid JSON'):
+        retired_alive('{', 0)
+    with pytest.raises(MailTLSError, match='must hold a JSON object of pin: time'):
+        retired_alive('[]', 0)
