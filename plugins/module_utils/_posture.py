@@ -313,9 +313,9 @@ def verify_chain(address, port, protocol, mode, timeout, ca_file=None):
 
 
 def keys_held(address, port, protocol, mode, timeout, first_facts):
-    """Every key the server holds, as {TLSA 3 1 1 data: {'key', '3 0 1'}}: the default session's certificate
-    (``first_facts``, its certificate_facts), then one TLS 1.2 session per key kind of _smtp.KEY_FAMILIES
-    (ECDSA, RSA: a server with both serves either)."""
+    """Every key the server holds, each once, as the probe's served keys are: _certinfo.certificate_facts of the
+    default session's certificate (``first_facts``), then of one TLS 1.2 session per key kind of
+    _smtp.KEY_FAMILIES (ECDSA, RSA: a server with both serves either)."""
     found = [first_facts]
     for family in sorted(KEY_FAMILIES):
         ctx = _context(ciphers=KEY_FAMILIES[family] + ':!aNULL:@SECLEVEL=0')
@@ -329,23 +329,24 @@ def keys_held(address, port, protocol, mode, timeout, first_facts):
             found.append(certificate_facts(tls.getpeercert(binary_form=True)))
         finally:
             tls.close()
-    return dict((facts['tlsa']['3 1 1'], {'key': '%s %s' % (facts['certificate']['key_type'], facts['certificate']['key_bits']),
-                                          '3 0 1': facts['tlsa']['3 0 1']}) for facts in found)
+    return list(dict((facts['tlsa']['3 1 1'], facts) for facts in found).values())
 
 
 def dane_state(keys, lookup):
     """Whether every served key matches a DANE-EE record, and whether a record for another key (the next one,
-    RFC 7671 8.1) or a DANE-TA record stands ready for a rollover. ``lookup``: _dns.Resolver.tlsa()."""
+    RFC 7671 8.1) or a DANE-TA record stands ready for a rollover. ``keys``: keys_held (certificate facts);
+    ``lookup``: _dns.Resolver.tlsa()."""
     records = lookup['records']
-    data = dict((spki, {'3 1 1': spki, '3 0 1': key['3 0 1']}) for spki, key in keys.items())
-    matched = dict((spki, key_matches(records, d) is True) for spki, d in data.items())
+    matched = dict((k['tlsa']['3 1 1'], key_matches(records, k['tlsa']) is True) for k in keys)
     # a DANE-EE record of the kinds a served key is compared with (3 1 1, 3 0 1) that matches none of them:
     # another key's, ready for a rollover
     other_key = any(r['usage'] == 3 and (r['selector'], r['mtype']) in ((1, 1), (0, 1))
-                    and not any(key_matches([r], d) for d in data.values()) for r in records)
+                    and not any(key_matches([r], k['tlsa']) for k in keys) for r in records)
     return {'name': lookup['name'], 'records': len(lookup['records']), 'validated': lookup['validated'],
-            'error': lookup['error'], 'keys': [dict(key=keys[spki]['key'], spki_sha256=spki, matches=matched[spki])
-                                               for spki in sorted(keys)],
+            'error': lookup['error'],
+            'keys': sorted((dict(key='%s %s' % (k['certificate']['key_type'], k['certificate']['key_bits']),
+                                 spki_sha256=k['tlsa']['3 1 1'], matches=matched[k['tlsa']['3 1 1']]) for k in keys),
+                           key=lambda k: k['spki_sha256']),
             'every_key_matches': all(matched.values()) if lookup['records'] and keys else None,
             'rollover': other_key or any(r['usage'] == 2 for r in records)}
 
