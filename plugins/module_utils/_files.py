@@ -68,6 +68,20 @@ def _current(path):
         raise MailTLSError('cannot read %s: %s' % (path, e.strerror))
 
 
+def file_specs(specs):
+    """The files as module options give them ({'path', 'content', 'mode' (octal text, default 0644)}) -> apply()'s
+    form (mode an int); MailTLSError names the entry with an unknown key or a mode that is no file mode."""
+    out = []
+    for i, spec in enumerate(specs):
+        unknown = sorted(set(spec) - set(('path', 'content', 'mode')))
+        mode = str(spec.get('mode') or '0644')
+        if unknown or not mode or any(c not in '01234567' for c in mode) or int(mode, 8) > 0o777:
+            reason = 'unknown keys %s' % ', '.join(unknown) if unknown else 'mode %r is not an octal file mode' % mode
+            raise MailTLSError('files[%d] (%s): %s' % (i, spec.get('path'), reason))
+        out.append({'path': spec.get('path'), 'content': spec.get('content'), 'mode': int(mode, 8)})
+    return out
+
+
 def apply(files, check_mode=False):
     """Write each of ``files`` ({'path', 'content' (text), 'mode' (int)}, owned by root) whose content, mode or
     owner differ, making a missing directory (0755). -> {'written': [paths], 'diff': [{'before', 'after', 'before_header', 'after_header'}]}."""
@@ -91,4 +105,4 @@ def apply(files, check_mode=False):
     return {'written': written, 'diff': diffs}
 
 
-__all__ = ['apply', 'ensure_directory', 'write_atomic']
+__all__ = ['apply', 'ensure_directory', 'file_specs', 'write_atomic']

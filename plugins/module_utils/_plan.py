@@ -267,6 +267,12 @@ def plan(role, host, profiles, dh_group='', program=None):
 
     chain_files = [posixpath.join(v['cert_dir'], c['name'] + '.pem') for c in v['certificates']
                    if isinstance(c, dict) and isinstance(c.get('name'), string_types)]
+    # the certificates given from the controller (not made on the host): what tls_apply installs. Their keys
+    # stay out of the plan; the action reads them from postfix_tls_certificates[index]
+    given = [{'index': i, 'path': posixpath.join(v['cert_dir'], c['name'] + '.pem'),
+              'hostnames': c.get('hostnames') or v['hostnames']}
+             for i, c in enumerate(v['certificates']) if isinstance(c, dict) and isinstance(c.get('name'), string_types)
+             and not c.get('generate') and not c.get('acme')]
     dane_used = v['client_security_level'] in DANE_LEVELS or any(
         isinstance(e, dict) and e.get('level') in DANE_LEVELS for e in entries)
     dns_level = v['dns_support_level'] or ('dnssec' if dane_used else '')
@@ -316,7 +322,7 @@ def plan(role, host, profiles, dh_group='', program=None):
         'version': version, 'map_type': map_type, 'use_map': use_map, 'relay': relay, 'policy_entries': entries,
         'policy_map': v['policy_map'] if use_map else None,
         'sasl_map': v['sasl_password_map'] if relay.get('sasl') else None,
-        'chain_files': chain_files, 'main_cf': main_cf, 'services': _services(v, submission_overrides, openssl, relay),
+        'chain_files': chain_files, 'given': given, 'main_cf': main_cf, 'services': _services(v, submission_overrides, openssl, relay),
         'if_known': list(VERSION_DEPENDENT), 'absent': list(LEGACY_CERT_PARAMETERS) if v['certificates'] else [],
         'openssl': dict((k, openssl[k]) for k in ('signature_algorithms', 'groups')),
         'write': write, 'outside_postfix': [f['path'] for f in acme], 'dh_file': dh_file, 'files': files,

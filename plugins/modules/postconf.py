@@ -163,14 +163,9 @@ warnings_after:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mailtls.postfix.plugins.module_utils._apply import postconf_change
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import (
-    Instance,
-    parse_master,
-    parse_parameters,
-    plan,
-    warnings_of,
-)
+from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import Instance
 
 
 def main():
@@ -198,28 +193,15 @@ def main():
     )
     p = module.params
     instance = Instance(module, p['config_dir'])
-    run = instance.postconf
-
-    known = parse_parameters(run(['-d'])[0])
-    main_cf = parse_parameters(run(['-n'])[0])
-    master_cf = parse_master(run(['-M'])[0]) if p['services'] else {}
+    change = None
     try:
-        changes = plan(main_cf, master_cf, known, parameters=p['parameters'], absent=p['absent'],
-                       services=p['services'], allow_unknown=p['allow_unknown'], if_known=p['if_known'])
+        change = postconf_change(instance, module.run_command, p['parameters'], p['absent'], p['services'],
+                                 p['allow_unknown'], p['if_known'], module._diff)
+        if not module.check_mode:
+            change.apply()
     except MailTLSError as e:
-        module.fail_json(msg=str(e))
-
-    # not 'skipped': Ansible reads a true 'skipped' in a result as a skipped task and hides its diff
-    result = dict(changed=changes.changed, changes=changes.changes, skipped_parameters=changes.skipped)
-    if module._diff:
-        result['diff'] = changes.diff()
-    if changes.changed and not module.check_mode:
-        for command in changes.commands():
-            rc, out, err = module.run_command(instance.argv('postconf', command))
-            if rc != 0:
-                module.fail_json(msg='postconf %s failed: %s' % (command[0], (err or out).strip()), **result)
-        result['warnings_after'] = warnings_of(run(['-n'])[1])
-    module.exit_json(**result)
+        module.fail_json(msg=str(e), **(change.result if change is not None else {}))
+    module.exit_json(changed=change.changed, **change.result)
 
 
 if __name__ == '__main__':

@@ -84,34 +84,11 @@ reason:
   sample: credentials changed
 """
 
-import os
-import stat
-
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mailtls.postfix.plugins.module_utils._apply import sasl_map_change
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._mapfile import index_is_stale, index_path, install, read_text
 from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import Instance
-from ansible_collections.mailtls.postfix.plugins.module_utils._relay import sasl_line
-
-MASK = '********'
-
-
-def _loose(path):
-    """True when path exists and is not a root-owned 0600 regular file."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return False
-    return not stat.S_ISREG(st.st_mode) or stat.S_IMODE(st.st_mode) != 0o600 or st.st_uid != 0
-
-
-def _masked(line):
-    """A map line with its password replaced by MASK (key, then username:password)."""
-    words = line.split(None, 1)
-    if len(words) < 2 or line[:1].isspace() or line.lstrip().startswith('#'):
-        return line if not words or line.lstrip().startswith('#') else MASK
-    return '%s %s:%s' % (words[0], words[1].split(':', 1)[0], MASK)
 
 
 def main():
@@ -130,27 +107,12 @@ def main():
     instance = Instance(module, p['config_dir'])
     map_type = p['map_type'] or instance.effective('default_database_type')
     try:
-        content = sasl_line(p['relayhost'], p['username'], p['password'])
-        before = read_text(p['path'])
-        index = index_path(p['path'], map_type)
-        reason = None
-        if before != content:
-            reason = 'credentials changed' if before else 'new map'
-        elif index_is_stale(p['path'], map_type):
-            reason = 'index missing or older than the source'
-        elif _loose(p['path']) or _loose(index):
-            reason = 'not a root-owned 0600 file'
-        result = dict(changed=reason is not None, map='%s:%s' % (map_type, p['path']), key=p['relayhost'], reason=reason)
-        if module._diff and before != content:
-            # what the file says, with every password masked
-            result['diff'] = {'before': ''.join(_masked(line) + '\n' for line in (before or '').splitlines()),
-                              'after': '%s %s:%s\n' % (p['relayhost'], p['username'], MASK),
-                              'before_header': p['path'], 'after_header': p['path'] + ' (passwords masked)'}
-        if reason and not module.check_mode:
-            install(p['path'], content, map_type, instance.postmap, mode=0o600, owner=(0, 0))
+        change = sasl_map_change(instance, p['path'], p['relayhost'], p['username'], p['password'], map_type, module._diff)
+        if not module.check_mode:
+            change.apply()
     except MailTLSError as e:
         module.fail_json(msg=str(e))
-    module.exit_json(**result)
+    module.exit_json(changed=change.changed, **change.result)
 
 
 if __name__ == '__main__':

@@ -81,22 +81,11 @@ certificate:
     tlsa: {"3 1 1": "0c72..."}
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.mailtls.postfix.plugins.module_utils._apply import chain_change
 from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY
-from ansible_collections.mailtls.postfix.plugins.module_utils._chainfile import check_chain, read_secret, write_secret
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._files import ensure_directory
-
-
-def summary(cert):
-    if cert is None:
-        return ''
-    return 'subject: %s\nissuer: %s\nnot_after: %s\npubkey sha256: %s\ncert sha256: %s\n' % (
-        cert['subject'], cert['issuer'], cert['not_after'], cert['fingerprints']['pubkey']['sha256'],
-        cert['fingerprints']['cert']['sha256'])
 
 
 def main():
@@ -113,30 +102,15 @@ def main():
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib('cryptography'), exception=CRYPTOGRAPHY_IMPORT_ERROR)
     try:
-        content, cert, warnings = check_chain(p['path'], p['key_content'], p['chain_content'], p['hostnames'])
+        change = chain_change(p['path'], p['key_content'], p['chain_content'], p['hostnames'], module._diff)
+        for warning in change.result.pop('warnings'):
+            module.warn(warning)
+        if not module.check_mode:
+            change.apply()
     except MailTLSError as e:
         module.fail_json(msg=str(e))
-    for warning in warnings:
-        module.warn(warning)
-    current = read_secret(p['path'])
-    changed = current != content
-    result = dict(changed=changed, certificate=cert)
-    if module._diff and changed:
-        before = None
-        if current:
-            try:
-                dummy, before, dummy2 = check_chain(p['path'], current, current)
-            except MailTLSError:
-                before = None
-        result['diff'] = {'before': summary(before), 'after': summary(cert), 'before_header': p['path'], 'after_header': p['path']}
-    if changed and not module.check_mode:
-        try:
-            # the certificate directory, root's, made here when missing (no task of its own)
-            ensure_directory(os.path.dirname(p['path']), 0o755)
-            write_secret(p['path'], content, 0, 0)
-        except MailTLSError as e:
-            module.fail_json(msg=str(e))
-    module.exit_json(**result)
+    change.result.pop('path')
+    module.exit_json(changed=change.changed, **change.result)
 
 
 if __name__ == '__main__':

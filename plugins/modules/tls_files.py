@@ -57,7 +57,7 @@ written:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._files import apply
+from ansible_collections.mailtls.postfix.plugins.module_utils._files import apply, file_specs
 
 
 def main():
@@ -65,16 +65,8 @@ def main():
         argument_spec=dict(files=dict(type='list', elements='dict', required=True)),
         supports_check_mode=True,
     )
-    files = []
-    for i, spec in enumerate(module.params['files']):
-        unknown = sorted(set(spec) - set(('path', 'content', 'mode')))
-        mode = str(spec.get('mode') or '0644')
-        if unknown or not mode or any(c not in '01234567' for c in mode) or int(mode, 8) > 0o777:
-            reason = 'unknown keys %s' % ', '.join(unknown) if unknown else 'mode %r is not an octal file mode' % mode
-            module.fail_json(msg='files[%d] (%s): %s' % (i, spec.get('path'), reason))
-        files.append({'path': spec.get('path'), 'content': spec.get('content'), 'mode': int(mode, 8)})
     try:
-        done = apply(files, module.check_mode)
+        done = apply(file_specs(module.params['files']), module.check_mode)
     except MailTLSError as e:
         module.fail_json(msg=str(e))
     result = dict(changed=bool(done['written']), written=done['written'])

@@ -139,37 +139,11 @@ map:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError, parse_json
-from ansible_collections.mailtls.postfix.plugins.module_utils._mapfile import SpeculativeIndex, index_is_stale, install, read_text
-from ansible_collections.mailtls.postfix.plugins.module_utils._policy import build, entries_lines, map_text_lines, render
+from ansible_collections.mailtls.postfix.plugins.module_utils._apply import policy_map_change
+from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._mapfile import read_text
 from ansible_collections.mailtls.postfix.plugins.module_utils._options import DIGESTS
 from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import Instance
-
-DIFF_LINES = 2000
-
-
-def read_src(path):
-    text = read_text(path)
-    if text is None:
-        raise MailTLSError('src: cannot read %s' % path)
-    return text
-
-
-def src_lines(path, text, fmt, digest, version=None):
-    """Validated lines of the src file."""
-    if fmt == 'postfix':
-        return map_text_lines(text, digest, 'src %s' % path, version)
-    return entries_lines(parse_json(text, 'src: %s' % path, list, 'a JSON list of entries'), digest, 'src', version)
-
-
-def make_diff(before, after, path):
-    old, new = (before or '').splitlines(True), after.splitlines(True)
-    if len(old) + len(new) > 2 * DIFF_LINES:
-        added = len(set(new) - set(old))
-        removed = len(set(old) - set(new))
-        return {'before': '%s: %d entries\n' % (path, len(old)),
-                'after': '%s: %d entries (%d lines added, %d removed)\n' % (path, len(new), added, removed)}
-    return {'before': before or '', 'after': after, 'before_header': path, 'after_header': path}
 
 
 def main():
@@ -193,42 +167,23 @@ def main():
     version = instance.effective('mail_version')
     if digest not in DIGESTS:
         module.fail_json(msg='smtp_tls_fingerprint_digest is %r; give digest as sha256, sha1 or md5' % digest)
-    speculative = None
+    change = None
     try:
-        before = read_text(p['path'])
-        sources, text = [], None
+        text = None
         if p['src']:
-            text = read_src(p['src'])
-            # A large Postfix-format file with nothing to merge is indexed in the background while it is
-            # validated; its index is used only if every line validates exactly as written.
-            if (p['src_format'] == 'postfix' and not p['entries'] and before != text and not module.check_mode
-                    and map_type in ('hash', 'btree', 'lmdb', 'cdb')):
-                speculative = SpeculativeIndex(p['path'], map_type, text, instance.argv('postmap', []))
-            sources.append(src_lines(p['src'], text, p['src_format'], digest, version))
-        sources.append(entries_lines(p['entries'], digest, 'entries', version))
-        lines, overridden = build(sources)
-        verbatim = text is not None and sources[0].verbatim and not p['entries']
-        # a source already in rendered form is kept as written (its comments too)
-        content = text if verbatim else render(lines)
-        reason = None
-        if before != content:
-            reason = 'source changed'
-        elif map_type in ('hash', 'btree', 'lmdb', 'cdb') and index_is_stale(p['path'], map_type):
-            reason = 'index missing or older than the source'
-        result = dict(changed=reason is not None, entries=len(lines), overridden=overridden,
-                      postmap=reason is not None and map_type != 'texthash', reason=reason,
-                      map='%s:%s' % (map_type, p['path']), first_key=next(iter(lines), None))
-        if module._diff and before != content:
-            result['diff'] = make_diff(before, content, p['path'])
-        if reason and not module.check_mode:
-            install(p['path'], content, map_type, instance.postmap, mode=0o644,
-                    speculative=speculative if verbatim and content == text else None)
+            text = read_text(p['src'])
+            if text is None:
+                raise MailTLSError('src: cannot read %s' % p['src'])
+        change = policy_map_change(instance, p['path'], p['entries'], digest, map_type, version, p['src'], text,
+                                   p['src_format'], module.check_mode, module._diff)
+        if not module.check_mode:
+            change.apply()
     except MailTLSError as e:
         module.fail_json(msg=str(e))
     finally:
-        if speculative is not None:
-            speculative.discard()
-    module.exit_json(**result)
+        if change is not None:
+            change.discard()
+    module.exit_json(changed=change.changed, **change.result)
 
 
 if __name__ == '__main__':

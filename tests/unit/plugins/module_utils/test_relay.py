@@ -4,7 +4,7 @@ import pytest
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import PolicyEntry
 from ansible_collections.mailtls.postfix.plugins.module_utils._relay import WRAPPER_SERVICE, plan, sasl_line
-from ansible_collections.mailtls.postfix.plugins.modules.sasl_password_map import _masked
+from ansible_collections.mailtls.postfix.plugins.module_utils._apply import _masked
 
 PIN = ':'.join(['AB'] * 32)
 
