@@ -248,7 +248,8 @@ ROLE_CASES = [
      'installed certificate: presents another certificate (the previous configuration was restored; Postfix keeps running on it)',
      'rollback', 'wrong-certificate-served'),
     ('parameter value smtpd rejects (smtpd_tls_security_level: sometimes)',
-     'Trial start of smtpd with the new configuration failed: smtpd exits at startup with the new configuration (status 1), '
+     'Check the new configuration (postfix check, postconf -n, certificate files, postmap -q, a trial smtpd) failed: '
+     'smtpd exits at startup with the new configuration (status 1), '
      'so Postfix would stop accepting mail: fatal: Invalid TLS level "sometimes" ' + RESTORED, 'rollback', 'invalid-value'),
     ('certificate that cannot be read',
      "certificate '/etc/postfix/tls/rsa.pem': certificate 1 of the chain cannot be read (...) " + RESTORED,

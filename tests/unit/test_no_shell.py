@@ -56,7 +56,8 @@ def test_commands_with_variables_are_argv_lists():
                 assert '{{' not in args, '%s: %s: a templated command string' % (path, task.get('name'))
             else:
                 assert 'argv' in args, '%s: %s: command without argv' % (path, task.get('name'))
-    assert checked > 10
+    # the walk reaches the command tasks (most of the role's commands are modules now: tls_check, tls_apply)
+    assert checked >= 8
 
 
 def test_postconf_values_go_as_one_argument():
