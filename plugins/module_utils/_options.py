@@ -10,12 +10,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-# the options of a module that probes (mx_tls_info, tls_policy_check): doc fragment mailtls.postfix.probe
-PROBE_OPTIONS = dict(
+# how every module that talks to a mail server connects (mx_tls_info, tls_policy_check, tls_server_posture):
+# doc fragment mailtls.postfix.probe.connection
+PROBE_CONNECTION_OPTIONS = dict(
     timeout=dict(type='float', default=10),
-    concurrency=dict(type='int', default=32),
     nameservers=dict(type='list', elements='str'),
     ca_file=dict(type='path'),
+)
+# the options of a module that probes many servers (mx_tls_info, tls_policy_check): doc fragments
+# mailtls.postfix.probe and mailtls.postfix.probe.connection
+PROBE_OPTIONS = dict(
+    PROBE_CONNECTION_OPTIONS,
+    concurrency=dict(type='int', default=32),
     tls_mode=dict(type='str', default='auto', choices=['auto', 'starttls', 'implicit']),
 )
 # the Postfix instance whose configuration applies: doc fragment mailtls.postfix.postfix
@@ -61,7 +67,7 @@ def probe_option_errors(params):
     errors = []
     if not 0 < params['timeout'] <= 3600:
         errors.append('timeout: %r is not a number of seconds above 0 and at most 3600' % params['timeout'])
-    if not 1 <= params['concurrency'] <= 1024:
+    if 'concurrency' in params and not 1 <= params['concurrency'] <= 1024:
         errors.append('concurrency: %r is not a number from 1 to 1024' % params['concurrency'])
     if expiry_option_error(params):
         errors.append(expiry_option_error(params))
@@ -82,5 +88,5 @@ def check_probe_options(module):
         module.fail_json(msg=errors[0])
 
 
-__all__ = ['DIGESTS', 'DIGEST_OPTION', 'EXPIRY_OPTION', 'EXPIRY_WARN_DAYS', 'POSTFIX_OPTIONS', 'expiry_option_error', 'PROBE_OPTIONS', 'argument_spec',
-           'check_probe_options', 'probe_option_errors']
+__all__ = ['DIGESTS', 'DIGEST_OPTION', 'EXPIRY_OPTION', 'EXPIRY_WARN_DAYS', 'POSTFIX_OPTIONS', 'PROBE_CONNECTION_OPTIONS',
+           'PROBE_OPTIONS', 'argument_spec', 'check_probe_options', 'expiry_option_error', 'probe_option_errors']

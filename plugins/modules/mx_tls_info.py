@@ -34,6 +34,7 @@ requirements:
   - dnspython (Python library; needed only for destinations that need an MX lookup, and for O(nameservers))
 extends_documentation_fragment:
   - mailtls.postfix.probe
+  - mailtls.postfix.probe.connection
   - mailtls.postfix.probe.expiry
   - mailtls.postfix.postfix
   - mailtls.postfix.postfix.digest

@@ -24,6 +24,7 @@ description:
 author:
   - mailtls.postfix developers (@mailtls)
 extends_documentation_fragment:
+  - mailtls.postfix.probe.connection
   - mailtls.postfix.probe.expiry
   - mailtls.postfix.attributes
   - mailtls.postfix.attributes.read_only
@@ -40,13 +41,6 @@ options:
     type: list
     elements: int
     default: [25, 587, 465]
-  ca_file:
-    description: CA certificates that verify the chain; default the system bundle.
-    type: path
-  timeout:
-    description: Seconds per network step.
-    type: int
-    default: 10
   dane:
     description:
       - Look up the TLSA records of C(_PORT._tcp.HOSTNAME) for each port (with the DNSSEC AD bit), and compare every
@@ -71,10 +65,6 @@ options:
     type: list
     elements: str
     default: []
-  nameservers:
-    description: DNS servers for the TLSA lookups, each V(ip), V(ip:port) or V([ipv6]:port). Default is the system resolver.
-    type: list
-    elements: str
 """
 
 EXAMPLES = r"""
@@ -159,7 +149,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._dns import Resolver
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._options import EXPIRY_OPTION, expiry_option_error
+from ansible_collections.mailtls.postfix.plugins.module_utils._options import EXPIRY_OPTION, PROBE_CONNECTION_OPTIONS, check_probe_options
 from ansible_collections.mailtls.postfix.plugins.module_utils._posture import inspect, mta_sts, worst
 
 
@@ -169,19 +159,15 @@ def main():
             address=dict(type='str', required=True),
             hostname=dict(type='str'),
             ports=dict(type='list', elements='int', default=[25, 587, 465]),
-            ca_file=dict(type='path'),
-            timeout=dict(type='int', default=10),
             dane=dict(type='bool', default=True),
-            nameservers=dict(type='list', elements='str'),
             mta_sts_domains=dict(type='list', elements='str', default=[]),
             openssl=dict(type='bool', default=True),
-            **EXPIRY_OPTION
+            **dict(PROBE_CONNECTION_OPTIONS, **EXPIRY_OPTION)
         ),
         supports_check_mode=True,
     )
     p = module.params
-    if expiry_option_error(p):
-        module.fail_json(msg=expiry_option_error(p))
+    check_probe_options(module)
     bad = [port for port in p['ports'] if not 0 < port < 65536]
     if bad:
         module.fail_json(msg='ports: %s not a port number from 1 to 65535' % ', '.join(str(port) for port in bad))

@@ -134,3 +134,11 @@ def test_the_tlsa_matcher_has_one_home():
     assert key_matches([ta], {'3 1 1': 'cd' * 32}) is None
     assert key_matches([dict(ee, selector=0)], {'3 1 1': 'ab' * 32}) is None
     assert key_matches([dict(ee, selector=0)], {'3 1 1': 'ef' * 32, '3 0 1': 'ab' * 32}) is True
+
+
+def test_the_connection_options_have_one_home():
+    # timeout, nameservers and ca_file of every module that talks to a mail server come from
+    # _options.PROBE_CONNECTION_OPTIONS (tls_server_posture had its own, with an int timeout); the rollover gate
+    # talks to no mail server: its timeout is per DNS query, with nameservers that default to none
+    assert _homes(r"""\btimeout=dict\(""") == ['plugins/module_utils/_options.py', 'plugins/modules/tls_rollover_gate.py']
+    assert _homes(r"""\bca_file=dict\(""") == ['plugins/module_utils/_options.py']
