@@ -31,8 +31,9 @@ import subprocess
 import sys
 import tempfile
 
-from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import match_names
-from ansible_collections.mailtls.postfix.plugins.module_utils._chainfile import check_chain, read_secret, write_secret
+from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import match_names, utc_date
+from ansible_collections.mailtls.postfix.plugins.module_utils._chainfile import (
+    cert_files, check_chain, first_certificate, read_secret, write_secret)
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._files import ensure_directory
 from ansible_collections.mailtls.postfix.plugins.module_utils._hostkey import key_pins, new_key_pem
@@ -102,11 +103,12 @@ def settings_for(name, hostnames, cert_dir, state_dir, config_dir, directory, ne
     for label, value, low, high in (('renew_days', renew_days, 1, 365), ('http_port', http_port, 1, 65535)):
         if isinstance(value, bool) or not str(value).isdigit() or not low <= int(value) <= high:
             raise MailTLSError('%s: %s must be a whole number from %d to %d, not %r' % (where, label, low, high, value))
+    files = cert_files(cert_dir, name)
     return {
         'names': list(hostnames),
-        'chain': posixpath.join(cert_dir, '%s.pem' % name),
-        'key': posixpath.join(cert_dir, '%s.key' % name),
-        'next_key': posixpath.join(cert_dir, '%s.next.key' % name) if next_key else None,
+        'chain': files['chain'],
+        'key': files['key'],
+        'next_key': files['next_key'] if next_key else None,
         'key_type': key_type,
         'directory': directory,
         'email': email or '',
@@ -148,16 +150,6 @@ def _read_key(path):
     return text
 
 
-def _leaf_dates(chain_text):
-    """(not before, not after) of the first certificate of a PEM chain, in UTC."""
-    begin = chain_text.index('-----BEGIN CERTIFICATE-----')
-    end = chain_text.index('-----END CERTIFICATE-----', begin) + len('-----END CERTIFICATE-----')
-    leaf = x509.load_pem_x509_certificate(chain_text[begin:end].encode('ascii'))
-    before = getattr(leaf, 'not_valid_before_utc', None) or leaf.not_valid_before.replace(tzinfo=datetime.timezone.utc)
-    after = getattr(leaf, 'not_valid_after_utc', None) or leaf.not_valid_after.replace(tzinfo=datetime.timezone.utc)
-    return before, after
-
-
 def due(installed, key_pem, names, renew_days, now):
     """Why the installed chain file needs a new certificate for ``key_pem``, or None (with its public facts)."""
     if not installed or '-----BEGIN CERTIFICATE-----' not in installed:
@@ -186,7 +178,8 @@ def check_new(key_pem, fullchain, names, now):
     missing = [n for n in names if not match_names(facts['names'], [n])]
     if missing:
         raise AcmeError('the new certificate does not name %s: not installed' % ', '.join(missing))
-    before, after = _leaf_dates(fullchain)
+    leaf = first_certificate(fullchain)
+    before, after = utc_date(leaf, 'not_valid_before'), utc_date(leaf, 'not_valid_after')
     if not before <= now <= after:
         raise AcmeError('the new certificate is not valid now (%s to %s): not installed'
                         % (before.isoformat(), after.isoformat()))
@@ -262,8 +255,9 @@ def current(settings):
     pins = [_pin(k, p) for p, k in ((p, _read_key(p)) for p in (settings['key'], settings.get('next_key'))) if k]
     installed = read_secret(settings['chain']) or ''
     result = {'pins': pins}
-    if '-----BEGIN CERTIFICATE-----' in installed:
-        result['not_after'] = _leaf_dates(installed)[1].strftime('%Y-%m-%dT%H:%M:%SZ')
+    leaf = first_certificate(installed)
+    if leaf is not None:
+        result['not_after'] = utc_date(leaf, 'not_valid_after').strftime('%Y-%m-%dT%H:%M:%SZ')
     return result
 
 

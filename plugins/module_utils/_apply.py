@@ -22,14 +22,15 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._errors import Mai
 from ansible_collections.mailtls.postfix.plugins.module_utils._files import apply as apply_files
 from ansible_collections.mailtls.postfix.plugins.module_utils._files import ensure_directory
 from ansible_collections.mailtls.postfix.plugins.module_utils._mapfile import (
-    SpeculativeIndex, index_is_stale, index_path, install, read_text)
+    INDEX_SUFFIX, SpeculativeIndex, index_is_stale, index_path, install, read_text)
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import build, entries_lines, map_text_lines, render
 from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import parse_master, parse_parameters, plan, warnings_of
 from ansible_collections.mailtls.postfix.plugins.module_utils._relay import sasl_line
 
 DIFF_LINES = 2000
 MASK = '********'
-INDEXED = ('hash', 'btree', 'lmdb', 'cdb')
+# the map types that postmap indexes (texthash is read as text)
+INDEXED = tuple(t for t, suffix in sorted(INDEX_SUFFIX.items()) if suffix)
 
 
 class Change:

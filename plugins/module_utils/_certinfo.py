@@ -43,7 +43,8 @@ def fingerprint(data, digest):
     return colon_hex(hashlib.new(digest, data).digest())
 
 
-def _utc(cert, name):
+def utc_date(cert, name):
+    """``cert``'s not_valid_before or not_valid_after (``name``) as an aware UTC datetime."""
     value = getattr(cert, name + '_utc', None)
     if value is None:  # cryptography < 42
         value = getattr(cert, name).replace(tzinfo=datetime.timezone.utc)
@@ -121,7 +122,7 @@ def certificate_facts(der, now=None):
     cert = x509.load_der_x509_certificate(der)
     spki = cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    not_before, not_after = _utc(cert, 'not_valid_before'), _utc(cert, 'not_valid_after')
+    not_before, not_after = utc_date(cert, 'not_valid_before'), utc_date(cert, 'not_valid_after')
     names, ips, cns = dns_names(cert)
     key_type, key_bits = _key_facts(cert.public_key())
     self_signed = cert.issuer == cert.subject and signature_verifies(cert, cert.public_key())
@@ -153,4 +154,4 @@ def certificate_facts(der, now=None):
 
 
 __all__ = ['DIGESTS', 'HAS_CRYPTOGRAPHY', 'CRYPTOGRAPHY_IMPORT_ERROR', 'colon_hex', 'fingerprint',
-           'certificate_facts', 'dns_names', 'match_names', 'signature_verifies']
+           'certificate_facts', 'dns_names', 'match_names', 'signature_verifies', 'utc_date']

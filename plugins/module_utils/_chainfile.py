@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import posixpath
 import re
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import certificate_facts, match_names, signature_verifies
@@ -30,6 +31,20 @@ _PEM_CERT = re.compile(r'-----BEGIN CERTIFICATE-----\s.*?-----END CERTIFICATE---
 
 def _issued_by(cert, issuer):
     return cert.issuer == issuer.subject and signature_verifies(cert, issuer.public_key())
+
+
+def cert_files(cert_dir, name):
+    """The files of certificate ``name`` in ``cert_dir``: ``chain`` (NAME.pem, the key then the chain, as
+    smtpd_tls_chain_files reads it), ``key`` (NAME.key, a key made here for ACME) and ``next_key``
+    (NAME.next.key, the next key held for a rollover)."""
+    return {'chain': posixpath.join(cert_dir, name + '.pem'), 'key': posixpath.join(cert_dir, name + '.key'),
+            'next_key': posixpath.join(cert_dir, name + '.next.key')}
+
+
+def first_certificate(pem):
+    """The first certificate of a PEM text (a chain file or a chain), or None."""
+    match = _PEM_CERT.search(pem or '')
+    return x509.load_pem_x509_certificate(match.group(0).encode('ascii')) if match else None
 
 
 def check_chain(name, key_pem, chain_pem, hostnames=(), now=None):
@@ -102,4 +117,4 @@ def read_secret(path):
         return None
 
 
-__all__ = ['check_chain', 'read_secret', 'write_secret']
+__all__ = ['cert_files', 'check_chain', 'first_certificate', 'read_secret', 'write_secret']

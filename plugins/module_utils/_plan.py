@@ -27,13 +27,13 @@ from ansible.module_utils.six import string_types
 from ansible_collections.mailtls.postfix.plugins.module_utils._acme import (
     MODULE_UTILS, PROGRAM_FILES, PROGRAM_LIB, entry_point, program_files, settings_for, settings_path)
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._chainfile import cert_files
 from ansible_collections.mailtls.postfix.plugins.module_utils._library import baseline, server_services
+from ansible_collections.mailtls.postfix.plugins.module_utils._mapfile import INDEX_SUFFIX, index_path
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import version_tuple
 from ansible_collections.mailtls.postfix.plugins.module_utils._profile import profile_parameters, service_overrides
 from ansible_collections.mailtls.postfix.plugins.module_utils._relay import plan as relay_plan
 
-# the index file postmap writes beside a map source, by map type (texthash has none)
-INDEX_SUFFIX = {'hash': '.db', 'btree': '.db', 'lmdb': '.lmdb', 'cdb': '.cdb', 'texthash': ''}
 # what the ACME renewal installs outside the certificate and state directories
 ACME_SCRIPT = '/usr/local/sbin/mailtls-acme'
 SYSTEMD_DIR = '/etc/systemd/system'
@@ -44,8 +44,8 @@ DH_FILE = 'ffdhe3072.pem'
 def _with_index(path, map_type):
     if map_type not in INDEX_SUFFIX:
         raise MailTLSError('plan: map type %r is not one of %s' % (map_type, ', '.join(sorted(INDEX_SUFFIX))))
-    suffix = INDEX_SUFFIX[map_type]
-    return [path, path + suffix] if suffix else [path]
+    index = index_path(path, map_type)
+    return [path, index] if index else [path]
 
 
 def acme_units(name, systemd_dir=SYSTEMD_DIR):
@@ -74,14 +74,14 @@ def managed_files(config_dir, cert_dir, state_dir, certificates, next_key=False,
         files += _with_index(policy_map, map_type)
     if sasl_map:
         files += _with_index(sasl_map, map_type)
-    files += [posixpath.join(cert_dir, c['name'] + '.pem') for c in certificates]
+    files += [cert_files(cert_dir, c['name'])['chain'] for c in certificates]
     if openssl_config_file:
         files.append(openssl_config_file)
     if any(f and posixpath.basename(f) == DH_FILE for f in dh_files):
         files.append(posixpath.join(config_dir, DH_FILE))
     made_here = [c for c in certificates if c.get('generate') or c.get('acme')]
     if next_key:
-        files += [posixpath.join(cert_dir, c['name'] + '.next.key') for c in made_here]
+        files += [cert_files(cert_dir, c['name'])['next_key'] for c in made_here]
     # the records of replaced keys still published (retire.yml). Not the rollover gate's rollover.json: it
     # records when the next key's TLSA record was first seen validated, a fact about the DNS that a failed run
     # does not undo (putting it back would only make the gate wait another TTL)
@@ -91,7 +91,7 @@ def managed_files(config_dir, cert_dir, state_dir, certificates, next_key=False,
         files.append(ACME_SCRIPT)
         files += [posixpath.join(PROGRAM_LIB, MODULE_UTILS, n) for n in PROGRAM_FILES]
     for c in acme:
-        files.append(posixpath.join(cert_dir, c['name'] + '.key'))
+        files.append(cert_files(cert_dir, c['name'])['key'])
         files.append(settings_path(state_dir, c['name']))
         files += acme_units(c['name'], systemd_dir)
     seen, out = set(), []
@@ -265,14 +265,13 @@ def plan(role, host, profiles, dh_group='', program=None):
                        bool(host.get('config_file_known')), int(host.get('openssl_version_number') or 0))
     openssl['services'] = server_services(host.get('master') or '', openssl['service_parameters'], written)
 
-    chain_files = [posixpath.join(v['cert_dir'], c['name'] + '.pem') for c in v['certificates']
-                   if isinstance(c, dict) and isinstance(c.get('name'), string_types)]
+    named = [(i, c, cert_files(v['cert_dir'], c['name'])['chain']) for i, c in enumerate(v['certificates'])
+             if isinstance(c, dict) and isinstance(c.get('name'), string_types)]
+    chain_files = [path for dummy, dummy2, path in named]
     # the certificates given from the controller (not made on the host): what tls_apply installs. Their keys
     # stay out of the plan; the action reads them from postfix_tls_certificates[index]
-    given = [{'index': i, 'path': posixpath.join(v['cert_dir'], c['name'] + '.pem'),
-              'hostnames': c.get('hostnames') or v['hostnames']}
-             for i, c in enumerate(v['certificates']) if isinstance(c, dict) and isinstance(c.get('name'), string_types)
-             and not c.get('generate') and not c.get('acme')]
+    given = [{'index': i, 'path': path, 'hostnames': c.get('hostnames') or v['hostnames']}
+             for i, c, path in named if not c.get('generate') and not c.get('acme')]
     dane_used = v['client_security_level'] in DANE_LEVELS or any(
         isinstance(e, dict) and e.get('level') in DANE_LEVELS for e in entries)
     dns_level = v['dns_support_level'] or ('dnssec' if dane_used else '')
