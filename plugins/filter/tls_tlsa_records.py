@@ -33,8 +33,15 @@ options:
     type: int
     default: 25
   ttl:
-    description: A TTL to write on each record; without it the zone's default applies.
+    description: A TTL to write on each record; without it the zone's default applies (3600 s for V(rrsets)).
     type: int
+  form:
+    description:
+      - V(lines), zone-file lines; V(rrsets), one record set per host name with every key's C(3 1 1 DATA), as
+        M(mailtls.postfix.dns_publish) takes them in O(mailtls.postfix.dns_publish#module:records).
+    type: str
+    default: lines
+    choices: [lines, rrsets]
 """
 
 EXAMPLES = r"""
@@ -43,11 +50,22 @@ EXAMPLES = r"""
     msg: >-
       {{ postfix_tls_certificates | mailtls.postfix.tls_pins('sha256') | map(attribute='pubkey') | list
          | mailtls.postfix.tls_tlsa_records(['mx1.example.org']) }}
+
+- name: The same, published
+  mailtls.postfix.dns_publish:
+    server: 192.0.2.53
+    zone: example.org
+    key_name: mailtls-publisher
+    key_secret: "{{ vault_tsig_secret }}"
+    records: >-
+      {{ postfix_tls_host_pins | mailtls.postfix.tls_tlsa_records(['mx1.example.org'], ttl=300, form='rrsets') }}
 """
 
 RETURN = r"""
 _value:
-  description: Zone-file lines, for example C(_25._tcp.mx1.example.org. IN TLSA 3 1 1 0c72ac70...).
+  description:
+    - Zone-file lines, for example C(_25._tcp.mx1.example.org. IN TLSA 3 1 1 0c72ac70...); with O(form=rrsets),
+      dicts C({name, type, ttl, values}).
   type: list
   elements: str
 """
@@ -55,12 +73,14 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._tlsa import tlsa_records
+from ansible_collections.mailtls.postfix.plugins.module_utils._tlsa import tlsa_records, tlsa_rrsets
 
 
-def tls_tlsa_records(pins, hostnames, port=25, ttl=None):
+def tls_tlsa_records(pins, hostnames, port=25, ttl=None, form='lines'):
+    if form not in ('lines', 'rrsets'):
+        raise AnsibleFilterError('tls_tlsa_records: form must be lines or rrsets, got %r' % (form,))
     try:
-        return tlsa_records(hostnames, pins, port, ttl)
+        return (tlsa_rrsets if form == 'rrsets' else tlsa_records)(hostnames, pins, port, ttl)
     except MailTLSError as e:
         raise AnsibleFilterError('tls_tlsa_records: %s' % e)
 

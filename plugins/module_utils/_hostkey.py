@@ -76,6 +76,21 @@ def _split(content):
     return content[:i], content[i:]
 
 
+def held_pins(paths, read):
+    """The sha256 pins of the keys in those of ``paths`` that exist (a key file, or a chain file with its key
+    first), in order, each once. ``read(path)`` returns the file's text or None."""
+    pins = []
+    for path in paths:
+        text = read(path)
+        if text is None:
+            continue
+        marker = text.find('-----BEGIN CERTIFICATE-----')
+        pin = key_pins(path, text if marker < 0 else text[:marker])['pubkey']['sha256']
+        if pin not in pins:
+            pins.append(pin)
+    return pins
+
+
 def plan_host_key(path, next_path, key_type, bits, hostnames, days, rotate, renew_days, now=None):
     """Decide and build what to write. Returns (writes {path: content}, result) without writing.
 
@@ -138,4 +153,4 @@ def apply_writes(writes, uid=0, gid=0):
         write_secret(path, content, uid, gid)
 
 
-__all__ = ['apply_writes', 'key_pins', 'new_key_pem', 'plan_host_key', 'self_signed_pem']
+__all__ = ['apply_writes', 'held_pins', 'key_pins', 'new_key_pem', 'plan_host_key', 'self_signed_pem']

@@ -231,6 +231,21 @@ def _acme_files(v, program):
     return out
 
 
+def held_key_files(cert_dir, certificates, next_key=False):
+    """The files that hold the keys made on this host, current then next: a generated key's chain file (key
+    first), an ACME key's own file, and with ``next_key`` each next key. What the role publishes TLSA records of
+    before a rotation may change one."""
+    out = []
+    for c in certificates:
+        if not (c.get('generate') or c.get('acme')):
+            continue
+        files = cert_files(cert_dir, c['name'])
+        out.append(files['key'] if c.get('acme') else files['chain'])
+        if next_key:
+            out.append(files['next_key'])
+    return out
+
+
 def plan(role, host, profiles, dh_group='', program=None):
     """The tls role's intended state on one host. MailTLSError names the input at fault.
 
@@ -318,6 +333,7 @@ def plan(role, host, profiles, dh_group='', program=None):
                         'use sha256' % digest)
     units = [f for f in files if f.startswith(SYSTEMD_DIR + '/')]
     return {
+        'key_files': held_key_files(v['cert_dir'], v['certificates'], v['next_key']),
         'version': version, 'map_type': map_type, 'use_map': use_map, 'relay': relay, 'policy_entries': entries,
         'policy_map': v['policy_map'] if use_map else None,
         'sasl_map': v['sasl_password_map'] if relay.get('sasl') else None,
@@ -332,4 +348,4 @@ def plan(role, host, profiles, dh_group='', program=None):
 
 
 __all__ = ['ACME_SCRIPT', 'DH_FILE', 'INDEX_SUFFIX', 'INPUTS', 'SERVICE_PROFILE_PARAMETERS', 'SUBMISSION_SERVICES',
-           'SYSTEMD_DIR', 'VERSION_DEPENDENT', 'acme_units', 'managed_files', 'plan', 'renewal_units']
+           'SYSTEMD_DIR', 'VERSION_DEPENDENT', 'acme_units', 'held_key_files', 'managed_files', 'plan', 'renewal_units']

@@ -29,8 +29,8 @@ def tlsa_data(pin, what='pin'):
     raise MailTLSError('%s %r is not a sha256 public-key fingerprint (32 hex pairs joined by colons)' % (what, pin))
 
 
-def tlsa_records(hostnames, pins, port=25, ttl=None):
-    """Zone-file lines ``_PORT._tcp.NAME. [TTL] IN TLSA 3 1 1 DATA``, one per name and distinct key, in order."""
+def _owners_and_datas(hostnames, pins, port, ttl):
+    """The TLSA owner names (one per host name) and the distinct 3 1 1 data, validated."""
     if isinstance(hostnames, str) or not isinstance(hostnames, (list, tuple)):
         raise MailTLSError('hostnames must be a list of MX host names, got %r' % (hostnames,))
     if isinstance(pins, str) or not isinstance(pins, (list, tuple)):
@@ -48,15 +48,28 @@ def tlsa_records(hostnames, pins, port=25, ttl=None):
         data = tlsa_data(pin, 'pins[%d]' % i)
         if data not in datas:
             datas.append(data)
-    records = []
+    owners = []
     for i, name in enumerate(hostnames):
         try:
-            owner = '_%d._tcp.%s.' % (port, to_ascii_domain(name))
+            owners.append('_%d._tcp.%s.' % (port, to_ascii_domain(name)))
         except MailTLSError as e:
             raise MailTLSError('hostnames[%d] is not an MX host name (TLSA records are published per MX host): %s' % (i, e))
-        for data in datas:
-            records.append('%s%s IN TLSA 3 1 1 %s' % (owner, '' if ttl is None else ' %d' % ttl, data))
-    return records
+    return owners, datas
 
 
-__all__ = ['tlsa_data', 'tlsa_records']
+def tlsa_records(hostnames, pins, port=25, ttl=None):
+    """Zone-file lines ``_PORT._tcp.NAME. [TTL] IN TLSA 3 1 1 DATA``, one per name and distinct key, in order."""
+    owners, datas = _owners_and_datas(hostnames, pins, port, ttl)
+    return ['%s%s IN TLSA 3 1 1 %s' % (owner, '' if ttl is None else ' %d' % ttl, data)
+            for owner in owners for data in datas]
+
+
+def tlsa_rrsets(hostnames, pins, port=25, ttl=None):
+    """The same records as record sets, one per name with every key's ``3 1 1 DATA``: what dns_publish takes.
+    Without ttl they get 3600 s."""
+    owners, datas = _owners_and_datas(hostnames, pins, port, ttl)
+    return [{'name': owner, 'type': 'TLSA', 'ttl': 3600 if ttl is None else ttl,
+             'values': ['3 1 1 %s' % data for data in datas]} for owner in owners]
+
+
+__all__ = ['tlsa_data', 'tlsa_records', 'tlsa_rrsets']

@@ -20,6 +20,8 @@ description:
     (C(OpenSSL_version_num)), so that the answer is the library Postfix runs with, not the C(openssl)
     command's or the controller's.
   - With O(state_dir), also the TLSA records the role keeps for keys a rotation replaced.
+  - With O(key_files), the sha256 pins of the keys held in those files (the public half only), which the role
+    publishes before a rotation may change any key.
   - The role used three tasks for this; each task is a round trip to the host.
 options:
   config_dir:
@@ -31,6 +33,13 @@ options:
       - The tls role's state directory; when given, RV(tlsa_retired) holds the TLSA records it keeps for keys a
         rotation replaced (C(tlsa-retired.json)).
     type: path
+  key_files:
+    description:
+      - Key files (a key, or a chain file with its key first) whose public keys' sha256 pins RV(key_pins) returns;
+        missing files are left out.
+    type: list
+    elements: path
+    default: []
 author:
   - mailtls.postfix developers (@mailtls)
 extends_documentation_fragment:
@@ -92,6 +101,12 @@ tlsa_retired:
   returned: when O(state_dir) is given
   type: dict
   sample: {"3D:CC:...:0A": 1796000000}
+key_pins:
+  description: The sha256 pins of the keys in O(key_files) that exist, in order, each once.
+  returned: when O(key_files) is given
+  type: list
+  elements: str
+  sample: ["3D:CC:...:0A"]
 """
 
 import os
@@ -99,7 +114,9 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mailtls.postfix.plugins.module_utils._chainfile import read_secret
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+from ansible_collections.mailtls.postfix.plugins.module_utils._hostkey import held_pins
 from ansible_collections.mailtls.postfix.plugins.module_utils._library import config_file_known, linked_openssl
 from ansible_collections.mailtls.postfix.plugins.module_utils._mapfile import read_text
 from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import Instance
@@ -113,6 +130,7 @@ def main():
         argument_spec=dict(
             config_dir=dict(type='path', default='/etc/postfix'),
             state_dir=dict(type='path'),
+            key_files=dict(type='list', elements='path', default=[], no_log=False),
         ),
         supports_check_mode=True,
     )
@@ -128,6 +146,8 @@ def main():
         if module.params['state_dir']:
             path = os.path.join(module.params['state_dir'], 'tlsa-retired.json')
             facts['tlsa_retired'] = retired_alive(read_text(path), time.time(), path)
+        if module.params['key_files']:
+            facts['key_pins'] = held_pins(module.params['key_files'], read_secret)
     except MailTLSError as e:
         module.fail_json(msg=str(e))
     module.exit_json(changed=False, **facts)

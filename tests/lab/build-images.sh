@@ -36,10 +36,14 @@ packages=(
     libsasl2-modules sasl2-bin
     dovecot-imapd dovecot-pop3d
 )
-# the ACME lab (acme scenario) runs on bookworm only: certbot and pebble there;
+# the ACME lab (acme scenario) runs on bookworm only: certbot with its RFC 2136
+# plugin (dns-01) and pebble there, Knot DNS (the authoritative server that signs
+# its zone itself and takes RFC 2136 updates; knot-dnsutils for kdig and
+# keymgr's DS), bind9-dnsutils (delv and dig, the judges of validated answers)
+# and nginx (the MTA-STS policy over HTTPS);
 # Debian 13's testssl.sh (3.2, which lists and rates the signature algorithms a
 # server accepts) is the scanner scenario's second judge, run from scan-client
-declare -A suite_packages=([bookworm]="certbot pebble" [trixie]="testssl.sh")
+declare -A suite_packages=([bookworm]="certbot python3-certbot-dns-rfc2136 pebble knot knot-dnsutils bind9-dnsutils nginx" [trixie]="testssl.sh")
 
 recipe_hash() {
     cat "$here/build-images.sh" "$here/mailtls-lab-init" | sha256sum | cut -c1-16

@@ -14,6 +14,7 @@ from ansible.errors import AnsibleFilterError
 from cryptography.hazmat.primitives import serialization
 
 import roledata
+from publish_cases import REFUSALS
 
 from ansible_collections.mailtls.postfix.plugins.filter.tls_pins import tls_pins
 from ansible_collections.mailtls.postfix.plugins.filter.tls_plan import tls_plan
@@ -278,6 +279,10 @@ ROLE_CASES = [
      "mailtls.postfix.tls: ... failed: .../policy.txt line 2 (bank.example): protocols '>=TLSv1.2': the >= / <= form needs "
      'Postfix 3.6 or later, this Postfix is 3.5.x; exclude the older ones instead (!SSLv2:!SSLv3:!TLSv1:!TLSv1.1) '
      '(the previous configuration was restored ...)', 'default', 'The role refuses the same entry on 3.5'),
+    ('DNS server down when a rotation begins (postfix_tls_publish.server on a port where nothing answers)',
+     'mailtls.postfix.tls: the TLSA records could not be published before the rotation: zone acme.test. on 10.89.0.2 '
+     'port 5399: reading acme.test. SOA: the server cannot be reached ([Errno 111] Connection refused); nothing was '
+     'changed (no key was changed)', 'acme', 'the DNS server down'),
     ('pin that does not match the destination',
      'preflight: 1 policy entry would defer mail (judge: posttls-finger): alpha.test / fingerprint / fails / '
      'mx.alpha.test[...]:25: no pin matches (...). Nothing was changed.', 'fleet', 'Preflight - a wrong pin stops the role'),
@@ -307,6 +312,12 @@ def render():
     out += ['', '## The role (Molecule)', '', '| # | bad input | error | scenario: case |', '| --- | --- | --- | --- |']
     for i, (bad, message, scenario, case) in enumerate(ROLE_CASES, len(CASES) + 1):
         out.append('| %d | %s | `%s` | `%s`: %s |' % (i, bad, message.replace('|', '\\|'), scenario, case))
+    out += ['', '## Publishing in DNS (dns_publish against Knot DNS)', '',
+            'Run by `tests/unit/plugins/modules/test_dns_publish_knot.py` against a real Knot (Debian\'s knotd, in the',
+            'lab image): each is refused with nothing changed in the zone (one UPDATE is applied whole or not at all).', '',
+            '| # | bad input | error (part of the message) | case |', '| --- | --- | --- | --- |']
+    for i, (case, bad, message) in enumerate(REFUSALS, len(CASES) + len(ROLE_CASES) + 1):
+        out.append('| %d | %s | `%s` | %s |' % (i, bad, message.replace('|', '\\|'), case))
     return '\n'.join(out) + '\n'
 
 

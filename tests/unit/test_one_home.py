@@ -139,6 +139,8 @@ def test_the_tlsa_matcher_has_one_home():
 def test_the_connection_options_have_one_home():
     # timeout, nameservers and ca_file of every module that talks to a mail server come from
     # _options.PROBE_CONNECTION_OPTIONS (tls_server_posture had its own, with an int timeout); the rollover gate
-    # talks to no mail server: its timeout is per DNS query, with nameservers that default to none
-    assert _homes(r"""\btimeout=dict\(""") == ['plugins/module_utils/_options.py', 'plugins/modules/tls_rollover_gate.py']
+    # talks to no mail server: its timeout is per DNS query, with nameservers that default to none; dns_publish
+    # talks to one DNS server (the zone's primary), its timeout per answer
+    assert _homes(r"""\btimeout=dict\(""") == [
+        'plugins/module_utils/_options.py', 'plugins/modules/dns_publish.py', 'plugins/modules/tls_rollover_gate.py']
     assert _homes(r"""\bca_file=dict\(""") == ['plugins/module_utils/_options.py']

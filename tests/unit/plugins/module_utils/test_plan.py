@@ -9,7 +9,7 @@ import roledata
 from ansible_collections.mailtls.postfix.plugins.filter.tls_plan import tls_plan
 from ansible_collections.mailtls.postfix.plugins.module_utils._acme import PROGRAM_FILES, settings_for
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._plan import INPUTS, SUBMISSION_SERVICES, managed_files, plan
+from ansible_collections.mailtls.postfix.plugins.module_utils._plan import INPUTS, SUBMISSION_SERVICES, held_key_files, managed_files, plan
 
 from ansible.errors import AnsibleFilterError
 
@@ -181,6 +181,17 @@ def test_certificates_name_chain_files_and_remove_the_old_parameters():
     assert p['main_cf']['smtpd_tls_chain_files'] == p['chain_files']
     assert p['absent'] == ['smtpd_tls_cert_file', 'smtpd_tls_key_file', 'smtpd_tls_eccert_file', 'smtpd_tls_eckey_file']
     assert '/etc/postfix/tls/ecdsa.next.key' in p['files'] and '/etc/postfix/tls/rsa.next.key' not in p['files']
+    # the keys made here, current then next (what is published before a rotation); none of a given certificate
+    assert p['key_files'] == ['/etc/postfix/tls/ecdsa.pem', '/etc/postfix/tls/ecdsa.next.key']
+
+
+def test_an_acme_key_is_held_in_its_own_file():
+    certificates = [{'name': 'ecdsa', 'acme': True}, {'name': 'rsa', 'key_src': 'k', 'chain_src': 'c'}]
+    assert held_key_files('/etc/postfix/tls', certificates, True) == ['/etc/postfix/tls/ecdsa.key',
+                                                                      '/etc/postfix/tls/ecdsa.next.key']
+    assert held_key_files('/etc/postfix/tls', certificates) == ['/etc/postfix/tls/ecdsa.key']
+    assert set(held_key_files('/etc/postfix/tls', certificates, True)) <= set(
+        managed_files('/etc/postfix', '/etc/postfix/tls', '/var/lib/mailtls-postfix', certificates, True))
 
 
 def test_policies_and_dane_turn_on_the_map_and_dnssec_lookups():

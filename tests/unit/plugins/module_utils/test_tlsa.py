@@ -60,3 +60,17 @@ def test_bad_inputs_name_the_problem(hostnames, pins, kwargs, message):
 
 def test_data_accepts_both_spellings():
     assert tlsa_data(':'.join(['0A'] * 32)) == '0a' * 32 == tlsa_data('0A' * 32)
+
+
+def test_the_same_records_as_record_sets_for_the_publisher():
+    a, b = ':'.join(['AB'] * 32), 'cd' * 32
+    assert tls_tlsa_records([a, b, a.lower()], ['mx1.example.org', 'mx2.example.org'], ttl=300, form='rrsets') == [
+        {'name': '_25._tcp.mx1.example.org.', 'type': 'TLSA', 'ttl': 300,
+         'values': ['3 1 1 ' + 'ab' * 32, '3 1 1 ' + 'cd' * 32]},
+        {'name': '_25._tcp.mx2.example.org.', 'type': 'TLSA', 'ttl': 300,
+         'values': ['3 1 1 ' + 'ab' * 32, '3 1 1 ' + 'cd' * 32]}]
+    # no key: the set is removed (dns_publish: no values)
+    assert tls_tlsa_records([], ['mx1.example.org'], form='rrsets') == [
+        {'name': '_25._tcp.mx1.example.org.', 'type': 'TLSA', 'ttl': 3600, 'values': []}]
+    with pytest.raises(AnsibleFilterError, match="form must be lines or rrsets, got 'zone'"):
+        tls_tlsa_records([b], ['mx1.example.org'], form='zone')
