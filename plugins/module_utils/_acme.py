@@ -87,9 +87,14 @@ def program_files(sources, lib=PROGRAM_LIB):
             for n in PROGRAM_FILES]
 
 
+CHALLENGES = ('http-01', 'dns-01')
+
+
 def settings_for(name, hostnames, cert_dir, state_dir, config_dir, directory, next_key=False, key_type='ecdsa',
-                 email='', ca_bundle='', renew_days=30, http_port=80):
-    """The settings of one ACME certificate (what the timer reads from STATE_DIR/acme-NAME.json), checked."""
+                 email='', ca_bundle='', renew_days=30, http_port=80, challenge='http-01', dns_propagation_seconds=60):
+    """The settings of one ACME certificate (what the timer reads from STATE_DIR/acme-NAME.json), checked.
+    dns-01 goes through certbot's RFC 2136 plugin, whose credentials (the TSIG key) are in ``dns_credentials``
+    (written 0600 by the module that has the key; never in these settings)."""
     where = 'certificate %r' % (name,)
     if not name or '/' in str(name):
         raise MailTLSError('%s: a name must be given and must not contain "/"' % where)
@@ -100,7 +105,10 @@ def settings_for(name, hostnames, cert_dir, state_dir, config_dir, directory, ne
         raise MailTLSError('%s: the certificate needs at least one host name (hostnames)' % where)
     if key_type not in KEY_TYPES:
         raise MailTLSError('%s: key_type %r is not one of %s' % (where, key_type, ', '.join(KEY_TYPES)))
-    for label, value, low, high in (('renew_days', renew_days, 1, 365), ('http_port', http_port, 1, 65535)):
+    if challenge not in CHALLENGES:
+        raise MailTLSError('%s: challenge %r is not one of %s' % (where, challenge, ', '.join(CHALLENGES)))
+    for label, value, low, high in (('renew_days', renew_days, 1, 365), ('http_port', http_port, 1, 65535),
+                                    ('dns_propagation_seconds', dns_propagation_seconds, 0, 3600)):
         if isinstance(value, bool) or not str(value).isdigit() or not low <= int(value) <= high:
             raise MailTLSError('%s: %s must be a whole number from %d to %d, not %r' % (where, label, low, high, value))
     files = cert_files(cert_dir, name)
@@ -117,7 +125,15 @@ def settings_for(name, hostnames, cert_dir, state_dir, config_dir, directory, ne
         'http_port': int(http_port),
         'state_dir': posixpath.join(state_dir, 'acme-%s' % name),
         'config_dir': config_dir,
+        'challenge': challenge,
+        'dns_credentials': credentials_path(state_dir, name),
+        'dns_propagation_seconds': int(dns_propagation_seconds),
     }
+
+
+def credentials_path(state_dir, name):
+    """certbot's RFC 2136 credentials for dns-01 (the TSIG key), root-only."""
+    return posixpath.join(state_dir, 'acme-%s' % name, 'rfc2136.ini')
 
 
 def settings_path(state_dir, name):
@@ -205,7 +221,8 @@ def _lock_down(directory):
 
 
 def issue(settings, key_pem, run=run_argv):
-    """Ask the ACME CA (certbot certonly --csr, http-01 on the standalone server) for a certificate for the key.
+    """Ask the ACME CA (certbot certonly --csr; http-01 on the standalone server, or dns-01 by RFC 2136) for a
+    certificate for the key.
     -> the full chain (PEM text)."""
     state = settings['state_dir']
     ensure_directory(state, 0o700)
@@ -214,13 +231,20 @@ def issue(settings, key_pem, run=run_argv):
         csr = os.path.join(out, 'request.pem')
         with open(csr, 'wb') as f:
             f.write(csr_pem(key_pem, settings['names']))
+        if settings.get('challenge') == 'dns-01':
+            # the TXT record _acme-challenge.NAME goes into the zone by RFC 2136 (certbot's plugin, the TSIG key
+            # of the credentials file) and out again after the validation
+            challenge = ['--authenticator', 'dns-rfc2136', '--preferred-challenges', 'dns',
+                         '--dns-rfc2136-credentials', settings['dns_credentials'],
+                         '--dns-rfc2136-propagation-seconds', str(settings['dns_propagation_seconds'])]
+        else:
+            challenge = ['--standalone', '--preferred-challenges', 'http', '--http-01-port', str(settings['http_port'])]
+        files = ['--csr', csr, '--cert-path', os.path.join(out, 'cert.pem'),
+                 '--fullchain-path', os.path.join(out, 'fullchain.pem'), '--chain-path', os.path.join(out, 'chain.pem'),
+                 '--config-dir', os.path.join(state, 'certbot'), '--work-dir', os.path.join(state, 'work'),
+                 '--logs-dir', os.path.join(state, 'logs')]
         argv = [settings.get('certbot') or 'certbot', 'certonly', '--non-interactive', '--agree-tos', '--quiet',
-                '--server', settings['directory'], '--standalone', '--preferred-challenges', 'http',
-                '--http-01-port', str(settings['http_port']), '--csr', csr,
-                '--cert-path', os.path.join(out, 'cert.pem'), '--fullchain-path', os.path.join(out, 'fullchain.pem'),
-                '--chain-path', os.path.join(out, 'chain.pem'),
-                '--config-dir', os.path.join(state, 'certbot'), '--work-dir', os.path.join(state, 'work'),
-                '--logs-dir', os.path.join(state, 'logs')]
+                '--server', settings['directory']] + challenge + files
         argv += ['--email', settings['email']] if settings.get('email') else ['--register-unsafely-without-email']
         env = {'REQUESTS_CA_BUNDLE': settings['ca_bundle']} if settings.get('ca_bundle') else {}
         rc, stdout, stderr = run(argv, env)
@@ -368,5 +392,5 @@ def main(argv):
     return 1 if result.get('failed') else 0
 
 
-__all__ = ['AcmeError', 'entry_point', 'PROGRAM_FILES', 'PROGRAM_LIB', 'certificate', 'check_new', 'current', 'due', 'issue',
+__all__ = ['AcmeError', 'CHALLENGES', 'credentials_path', 'entry_point', 'PROGRAM_FILES', 'PROGRAM_LIB', 'certificate', 'check_new', 'current', 'due', 'issue',
            'keys', 'main', 'program_files', 'settings_for', 'settings_path']

@@ -15,6 +15,7 @@ __metaclass__ = type
 
 import datetime
 import hashlib
+import ipaddress
 import traceback
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._options import DIGESTS
@@ -93,6 +94,20 @@ def dns_names(cert):
     return names, ips, cns
 
 
+def cert_names(certificate):
+    """The names of certificate facts (certificate_facts) that the verify/secure levels, and MTA-STS senders,
+    compare: the DNS SANs, else the subject CN."""
+    names = []
+    for name in certificate.get('san') or []:
+        try:
+            ipaddress.ip_address(name.strip('[]'))
+        except ValueError:
+            names.append(name)
+    if names:
+        return names
+    return [part[3:].lower() for part in (certificate.get('subject') or '').split(',') if part.upper().startswith('CN=')]
+
+
 def match_names(cert_names, patterns):
     """Postfix's match of certificate names against secure/verify match patterns.
 
@@ -154,4 +169,4 @@ def certificate_facts(der, now=None):
 
 
 __all__ = ['DIGESTS', 'HAS_CRYPTOGRAPHY', 'CRYPTOGRAPHY_IMPORT_ERROR', 'colon_hex', 'fingerprint',
-           'certificate_facts', 'dns_names', 'match_names', 'signature_verifies', 'utc_date']
+           'cert_names', 'certificate_facts', 'dns_names', 'match_names', 'signature_verifies', 'utc_date']

@@ -13,9 +13,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import match_names
+from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import cert_names, match_names
+from ansible_collections.mailtls.postfix.plugins.module_utils._mtasts import sts_mx_allowed
 from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import served_keys
-from ansible_collections.mailtls.postfix.plugins.module_utils._nexthop import is_ip_literal
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import PolicyEntry
 
 # a verdict's status word, from (delivers, degraded)
@@ -34,14 +34,6 @@ def endpoint_label(endpoint):
     return '%s[%s]:%s' % (endpoint.get('hostname'), endpoint.get('address'), endpoint.get('port'))
 
 
-def _cert_names(certificate):
-    """The names the verify/secure levels compare: DNS SANs, else the subject CN."""
-    names = [n for n in certificate.get('san') or [] if not is_ip_literal(n)]
-    if names:
-        return names
-    return [part[3:].lower() for part in (certificate.get('subject') or '').split(',') if part.upper().startswith('CN=')]
-
-
 def sts_mx_patterns(entry):
     """The MX patterns Postfix 3.10 enforces for an entry, or None where it enforces none.
 
@@ -53,13 +45,6 @@ def sts_mx_patterns(entry):
             and entry.get('policy_type') == 'sts'):
         return list(entry.get('mx_host_pattern'))
     return None
-
-
-def sts_mx_allowed(patterns, hostname):
-    """Postfix's match_sts_mx_host_pattern: the name itself, or *. and everything after the first label."""
-    name = hostname.lower().rstrip('.')
-    first, dot, rest = name.partition('.')
-    return any(name == p or (p.startswith('*.') and len(p) > 2 and first and dot and rest == p[2:]) for p in patterns)
 
 
 def sts_skip_reason(entry, hostname):
@@ -167,7 +152,7 @@ def _key_verdict(entry, nexthop_name, endpoint, key, digest):
     if not key.get('chain_verified'):
         return False, 'chain does not verify (%s)' % (key.get('verify_error') or 'untrusted')
     patterns = match_patterns(entry, nexthop_name, endpoint['hostname'])
-    names = _cert_names(key['certificate'])
+    names = cert_names(key['certificate'])
     if not match_names(names, patterns):
         return False, 'certificate names %s match none of %s' % (', '.join(names) or 'none', ', '.join(patterns))
     return True, 'chain verifies and names match'

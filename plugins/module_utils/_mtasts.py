@@ -87,6 +87,13 @@ def parse_policy(text):
     return policy
 
 
+def sts_mx_allowed(patterns, hostname):
+    """Postfix's match_sts_mx_host_pattern: the name itself, or *. and everything after the first label."""
+    name = hostname.lower().rstrip('.')
+    first, dot, rest = name.partition('.')
+    return any(name == p or (p.startswith('*.') and len(p) > 2 and first and dot and rest == p[2:]) for p in patterns)
+
+
 def match_from_mx(patterns):
     """Postfix secure match names for the policy's mx patterns: host names as they are, *.d as .d.
 
@@ -236,5 +243,5 @@ def discover(domain, resolver, timeout=10.0, ca_file=None, port=443):
     return out
 
 
-__all__ = ['CACHED', 'MAX_POLICY_BYTES', 'apply_cache', 'check_cache_entry', 'discover', 'fetch_policy', 'match_from_mx',
+__all__ = ['CACHED', 'MAX_POLICY_BYTES', 'apply_cache', 'check_cache_entry', 'discover', 'fetch_policy', 'match_from_mx', 'sts_mx_allowed',
            'parse_policy', 'parse_txt']

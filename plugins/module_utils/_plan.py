@@ -25,7 +25,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.six import string_types
 
 from ansible_collections.mailtls.postfix.plugins.module_utils._acme import (
-    MODULE_UTILS, PROGRAM_FILES, PROGRAM_LIB, entry_point, program_files, settings_for, settings_path)
+    MODULE_UTILS, PROGRAM_FILES, PROGRAM_LIB, credentials_path, entry_point, program_files, settings_for, settings_path)
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._chainfile import cert_files
 from ansible_collections.mailtls.postfix.plugins.module_utils._library import baseline, server_services
@@ -93,6 +93,7 @@ def managed_files(config_dir, cert_dir, state_dir, certificates, next_key=False,
     for c in acme:
         files.append(cert_files(cert_dir, c['name'])['key'])
         files.append(settings_path(state_dir, c['name']))
+        files.append(credentials_path(state_dir, c['name']))
         files += acme_units(c['name'], systemd_dir)
     seen, out = set(), []
     for f in files:
@@ -137,6 +138,7 @@ INPUTS = {
     'client_cafile': None, 'client_chain_files': [], 'client_loglevel': None, 'client_session_cache': None,
     'dns_support_level': '', 'main_cf_extra': {}, 'hostnames': [], 'acme_directory': '', 'acme_email': '',
     'acme_ca_bundle': '', 'acme_renew_days': 30, 'acme_http_port': 80, 'acme_timer': True,
+    'acme_challenge': 'http-01', 'acme_dns_propagation_seconds': 60,
 }
 REQUIRED_INPUTS = ('config_dir', 'cert_dir', 'state_dir', 'policy_map', 'sasl_password_map', 'profile',
                    'openssl_config_file')
@@ -219,7 +221,8 @@ def _acme_files(v, program):
     for c in acme:
         settings = settings_for(c['name'], c.get('hostnames') or v['hostnames'], v['cert_dir'], v['state_dir'],
                                 v['config_dir'], v['acme_directory'], v['next_key'], c.get('key_type', 'ecdsa'),
-                                v['acme_email'], v['acme_ca_bundle'], v['acme_renew_days'], v['acme_http_port'])
+                                v['acme_email'], v['acme_ca_bundle'], v['acme_renew_days'], v['acme_http_port'],
+                                v['acme_challenge'], v['acme_dns_propagation_seconds'])
         out.append({'path': settings_path(v['state_dir'], c['name']), 'mode': '0600',
                     'content': json.dumps(settings, indent=2, sort_keys=True) + '\n'})
     out += program_files(program) + [{'path': ACME_SCRIPT, 'content': entry_point(), 'mode': '0755'}]

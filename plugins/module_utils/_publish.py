@@ -135,6 +135,19 @@ def tsig_key(key_name, key_secret, key_algorithm='hmac-sha256'):
         raise PublishError('key_name %r is not a domain name: %s' % (key_name, e))
 
 
+def certbot_credentials(server, key_name, key_secret, key_algorithm='hmac-sha256'):
+    """The same publisher settings as certbot's RFC 2136 plugin reads them (its credentials INI, for dns-01):
+    the server, its port, the TSIG key. Checked as dns_publish checks them; the text holds the secret."""
+    if not server or not key_name:
+        raise PublishError('dns-01 through RFC 2136 needs the zone\'s server and a TSIG key that may update it '
+                           '(the tls role: postfix_tls_publish with server, zone, key_name, key_secret)')
+    tsig_key(key_name, key_secret, key_algorithm)
+    address, port = parse_nameserver(server)
+    return ('# certbot dns-rfc2136 credentials, written by mailtls.postfix (the tls role); root only\n'
+            'dns_rfc2136_server = %s\ndns_rfc2136_port = %d\ndns_rfc2136_name = %s\ndns_rfc2136_secret = %s\n'
+            'dns_rfc2136_algorithm = %s\n' % (address, port, key_name, str(key_secret).strip(), key_algorithm.upper()))
+
+
 def wanted_sets(records, zone):
     """The record sets the caller manages, validated: each inside the zone, a known type, values that parse."""
     out, seen = [], {}
@@ -320,5 +333,5 @@ def publish(server, zone, records, key_name=None, key_secret=None, key_algorithm
     return result
 
 
-__all__ = ['ALGORITHMS', 'DNSPYTHON_IMPORT_ERROR', 'HAS_DNSPYTHON', 'PublishError', 'RecordSet', 'Server', 'TYPES',
+__all__ = ['ALGORITHMS', 'DNSPYTHON_IMPORT_ERROR', 'certbot_credentials', 'HAS_DNSPYTHON', 'PublishError', 'RecordSet', 'Server', 'TYPES',
            'difference', 'diff', 'publish', 'tsig_key', 'txt_value', 'update_message', 'wanted_sets', 'zone_name']

@@ -88,6 +88,43 @@ options:
     description: The port of certbot's standalone http-01 server.
     type: int
     default: 80
+  challenge:
+    description:
+      - V(http-01), answered by certbot's standalone server on O(http_port); or V(dns-01), answered by putting
+        C(_acme-challenge.NAME) TXT records into the zone by RFC 2136 (certbot's C(dns-rfc2136) plugin, Debian
+        package C(python3-certbot-dns-rfc2136)), for hosts that serve nothing on port 80.
+      - With V(dns-01) the module writes certbot's credentials (O(dns_publisher)) to
+        C(STATE_DIR/acme-NAME/rfc2136.ini), mode 0600, where the scheduled renewal reads them too.
+    type: str
+    default: http-01
+    choices: [http-01, dns-01]
+  dns_propagation_seconds:
+    description: With V(dns-01), how long certbot waits after the update before it asks the CA to validate.
+    type: int
+    default: 60
+  dns_publisher:
+    description:
+      - With V(dns-01), the zone's primary server and the TSIG key that may update it (the same settings as
+        M(mailtls.postfix.dns_publish)).
+    type: dict
+    suboptions:
+      server:
+        description: The zone's primary server, C(IP) or C(IP:port).
+        type: str
+        required: true
+      key_name:
+        description: The TSIG key's name.
+        type: str
+        required: true
+      key_secret:
+        description: The TSIG key's secret (base64). Never logged or returned.
+        type: str
+        required: true
+      key_algorithm:
+        description: The TSIG key's algorithm.
+        type: str
+        default: hmac-sha256
+        choices: [hmac-sha256, hmac-sha384, hmac-sha512, hmac-sha224, hmac-sha1]
   keys_only:
     description: Only make the keys that are missing and return their pins; ask no CA.
     type: bool
@@ -158,12 +195,16 @@ issuer:
   sample: CN=Pebble Intermediate CA 5e3ac0
 """
 
+import posixpath
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.mailtls.postfix.plugins.module_utils._acme import STAYS, certificate, current, keys, settings_for
+from ansible_collections.mailtls.postfix.plugins.module_utils._acme import CHALLENGES, STAYS, certificate, current, keys, settings_for
 from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY
+from ansible_collections.mailtls.postfix.plugins.module_utils._chainfile import read_secret, write_secret
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._files import ensure_directory
+from ansible_collections.mailtls.postfix.plugins.module_utils._publish import ALGORITHMS, certbot_credentials
 
 
 def _facts(result):
@@ -186,11 +227,20 @@ def main():
             ca_bundle=dict(type='path', default=''),
             renew_days=dict(type='int', default=30),
             http_port=dict(type='int', default=80),
+            challenge=dict(type='str', default='http-01', choices=list(CHALLENGES)),
+            dns_propagation_seconds=dict(type='int', default=60),
+            dns_publisher=dict(type='dict', options=dict(
+                server=dict(type='str', required=True),
+                key_name=dict(type='str', required=True),
+                key_secret=dict(type='str', required=True, no_log=True),
+                key_algorithm=dict(type='str', default='hmac-sha256', choices=list(ALGORITHMS)),
+            )),
             keys_only=dict(type='bool', default=False),
             force=dict(type='bool', default=False),
             rotate=dict(type='bool', default=False),
         ),
         mutually_exclusive=[('keys_only', 'force'), ('keys_only', 'rotate')],
+        required_if=[('challenge', 'dns-01', ('dns_publisher',))],
         supports_check_mode=True,
     )
     p = module.params
@@ -205,14 +255,26 @@ def main():
     try:
         settings = settings_for(p['name'], p['hostnames'], p['cert_dir'], p['state_dir'], p['config_dir'],
                                 p['directory'], p['next_key'], p['key_type'], p['email'], p['ca_bundle'],
-                                p['renew_days'], p['http_port'])
+                                p['renew_days'], p['http_port'], p['challenge'], p['dns_propagation_seconds'])
         if not module.check_mode:
             ensure_directory(p['state_dir'], 0o700)
         before = current(settings) if module._diff else None
+        wrote = []
+        if p['challenge'] == 'dns-01' and not p['keys_only']:
+            d = p['dns_publisher']
+            text = certbot_credentials(d['server'], d['key_name'], d['key_secret'], d['key_algorithm'])
+            if read_secret(settings['dns_credentials']) != text:
+                wrote.append('wrote the dns-01 credentials %s (mode 0600)' % settings['dns_credentials'])
+                if not module.check_mode:
+                    ensure_directory(posixpath.dirname(settings['dns_credentials']), 0o700)
+                    write_secret(settings['dns_credentials'], text)
         if p['keys_only']:
             result = keys(settings, module.check_mode)
         else:
             result = certificate(settings, module.check_mode, p['force'], p['rotate'], run=run)
+        if wrote:
+            result['changed'] = True
+            result['actions'] = wrote + result.get('actions', [])
     except MailTLSError as e:
         module.fail_json(msg='%s: %s %s' % (p['name'], e, STAYS))
     if before is not None:

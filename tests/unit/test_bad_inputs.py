@@ -28,6 +28,7 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._dns import parse_
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._library import baseline
 from ansible_collections.mailtls.postfix.plugins.module_utils._decide import decide
+from ansible_collections.mailtls.postfix.plugins.module_utils._domainpolicy import publication
 from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import parse_destinations
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import build, entries_lines, map_text_entries, map_text_lines, validate_entry
 from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import plan
@@ -232,6 +233,23 @@ CASES = [
     ('role plan (tls_plan)', 'a role variable that is not true or false', lambda: tls_plan(
         roledata.inputs(postfix_tls_submission_587='perhaps'), {'mail_version': '3.7.11'}, roledata.profiles()),
      "tls_plan: postfix_tls_submission_587: The value 'perhaps' is not a valid boolean."),
+    ('MTA-STS (role mta_sts)', 'an mx list that leaves out an MX that DNS lists',
+     lambda: publication('example.com', ['mx1.example.com', 'mx2.example.com'], 'enforce', ['mx1.example.com']),
+     'MTA-STS policy of example.com: its mx lines (mx1.example.com) leave out mx2.example.com, which DNS lists as MX of '
+     'example.com: senders under enforce would not deliver there; nothing was published'),
+    ('MTA-STS (role mta_sts)', 'a policy over 64 KiB (4000 MX hosts)',
+     lambda: publication('example.com', ['mx%d.example.com' % i for i in range(4000)], 'enforce'),
+     'MTA-STS policy of example.com: the policy is 94938 bytes, over the 65536 bytes (64 KiB) senders read (RFC 8461 3.3)'),
+    ('MTA-STS (role mta_sts)', 'max_age over a year',
+     lambda: publication('example.com', ['mx1.example.com'], 'testing', max_age=31557601),
+     'MTA-STS policy of example.com: max_age must be a number of seconds from 1 to 31557600 (RFC 8461 3.2), not 31557601'),
+    ('TLSRPT (role mta_sts)', 'a rua that is neither mailto: nor https:',
+     lambda: publication('example.com', ['mx1.example.com'], tlsrpt_rua=['http://reports.example.com/tlsrpt']),
+     "TLSRPT record of example.com: rua 'http://reports.example.com/tlsrpt' is not a mailto: URI with one address or "
+     "an https: URI (RFC 8460 3)"),
+    ('TLSRPT (role mta_sts)', 'two addresses in one mailto: (the URIs are separated by commas)',
+     lambda: publication('example.com', ['mx1.example.com'], tlsrpt_rua=['mailto:a@example.com,b@example.com']),
+     "rua 'mailto:a@example.com,b@example.com' is not a mailto: URI with one address"),
     ('ACME (tls_acme_certificate)', 'renew_days of 0 (renewal on every run)', lambda: settings_for(
         'ecdsa', ['mx.example.org'], '/etc/postfix/tls', '/var/lib/mailtls-postfix', '/etc/postfix',
         'https://acme.example/dir', renew_days=0),
@@ -283,6 +301,11 @@ ROLE_CASES = [
      'mailtls.postfix.tls: the TLSA records could not be published before the rotation: zone acme.test. on 10.89.0.2 '
      'port 5399: reading acme.test. SOA: the server cannot be reached ([Errno 111] Connection refused); nothing was '
      'changed (no key was changed)', 'acme', 'the DNS server down'),
+    ('MTA-STS mode enforce while an MX serves a certificate not valid for its name (role mta_sts)',
+     'mailtls.postfix.mta_sts: MTA-STS policy of wrong.acme.test: mode enforce is refused, senders would not deliver: '
+     'MX alias.acme.test (10.89.0.72): its ECDSA certificate is not valid for the name alias.acme.test (it names '
+     'mx.acme.test); publish mode testing until every MX serves a certificate senders accept (nothing was published)',
+     'acme', 'wrong.acme.test at enforce'),
     ('pin that does not match the destination',
      'preflight: 1 policy entry would defer mail (judge: posttls-finger): alpha.test / fingerprint / fails / '
      'mx.alpha.test[...]:25: no pin matches (...). Nothing was changed.', 'fleet', 'Preflight - a wrong pin stops the role'),

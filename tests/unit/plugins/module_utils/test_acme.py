@@ -188,6 +188,8 @@ def test_a_missing_settings_file_fails_with_the_reason(lab, tmp_path):
     ({'renew_days': 0}, 'renew_days must be a whole number from 1 to 365, not 0'),
     ({'http_port': 70000}, 'http_port must be a whole number from 1 to 65535, not 70000'),
     ({'name': 'a/b'}, 'a name must be given and must not contain "/"'),
+    ({'challenge': 'tls-alpn-01'}, "challenge 'tls-alpn-01' is not one of http-01, dns-01"),
+    ({'challenge': 'dns-01', 'dns_propagation_seconds': -1}, 'dns_propagation_seconds must be a whole number from 0 to 3600'),
 ])
 def test_bad_settings_name_the_setting(kwargs, message):
     args = dict(name='ecdsa', hostnames=['mx.example.org'], cert_dir='/etc/postfix/tls', state_dir='/var/lib/x',
@@ -205,3 +207,39 @@ def test_rotate_without_a_next_key_is_refused(lab):
     os.unlink(str(dummy / 'ecdsa.next.key'))
     rc, out = run('--rotate')
     assert rc == 1 and 'rotate: there is no next key at' in out['msg'] and read('ecdsa.pem') == chain
+
+
+def test_dns01_asks_certbot_for_its_rfc2136_plugin_with_the_credentials_file(lab, tmp_path):
+    run, read, tls, ca_dir = lab
+    conf = json.loads((tmp_path / 'acme.json').read_text())
+    conf.update(settings_for('ecdsa', ['mx.example.org'], str(tls), str(tmp_path / 'state'), '/etc/postfix',
+                             'https://acme.invalid/dir', next_key=True, challenge='dns-01', dns_propagation_seconds=6))
+    (tmp_path / 'acme.json').write_text(json.dumps(conf))
+    rc, out = run()
+    assert rc == 0 and out['status'] == 'renewed: no certificate yet', out
+    call = (ca_dir / 'calls').read_text().split()
+    # certbot's own option names (certbot-dns-rfc2136): no standalone server, no http port
+    assert call[call.index('--authenticator') + 1] == 'dns-rfc2136'
+    assert call[call.index('--preferred-challenges') + 1] == 'dns'
+    assert call[call.index('--dns-rfc2136-credentials') + 1] == str(tmp_path / 'state' / 'acme-ecdsa' / 'rfc2136.ini')
+    assert call[call.index('--dns-rfc2136-propagation-seconds') + 1] == '6'
+    assert '--standalone' not in call and '--http-01-port' not in call
+
+
+def test_the_credentials_are_certbots_ini_and_checked_like_the_publisher():
+    import configparser
+    from ansible_collections.mailtls.postfix.plugins.module_utils._publish import certbot_credentials
+    secret = 'c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI='
+    text = certbot_credentials('192.0.2.53:5300', 'mailtls-publisher', secret)
+    parsed = configparser.ConfigParser()
+    # certbot reads it with configobj as key = value lines without a section
+    parsed.read_string('[certbot]\n' + text)
+    assert dict(parsed['certbot']) == {
+        'dns_rfc2136_server': '192.0.2.53', 'dns_rfc2136_port': '5300', 'dns_rfc2136_name': 'mailtls-publisher',
+        'dns_rfc2136_secret': secret, 'dns_rfc2136_algorithm': 'HMAC-SHA256'}
+    for args, message in [(('192.0.2.53', '', ''), 'needs the zone\'s server and a TSIG key'), (('', 'k', 'c2Vj'), 'postfix_tls_publish with server'),
+                          (('192.0.2.53', 'k', 'not base64!'), 'is not base64'),
+                          (('mx.example', 'k', secret), 'is not an IP address')]:
+        with pytest.raises(MailTLSError) as e:
+            certbot_credentials(*args)
+        assert message in str(e.value) and secret not in str(e.value)
