@@ -5,6 +5,7 @@ The table below is the source of docs/bad-inputs.md; test_doc_is_in_step fails w
 The role's rows are proven by Molecule scenarios; test_role_rows_are_what_the_scenarios_assert checks
 that each documented message matches every pattern its scenario asserts the role's message against.
 """
+import gzip
 import os
 import re
 
@@ -29,6 +30,7 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._errors import Mai
 from ansible_collections.mailtls.postfix.plugins.module_utils._library import baseline
 from ansible_collections.mailtls.postfix.plugins.module_utils._decide import decide
 from ansible_collections.mailtls.postfix.plugins.module_utils._domainpolicy import publication
+from ansible_collections.mailtls.postfix.plugins.module_utils._tlsrpt import decode as tlsrpt_decode
 from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import parse_destinations
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import build, entries_lines, map_text_entries, map_text_lines, validate_entry
 from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import plan
@@ -250,6 +252,14 @@ CASES = [
     ('TLSRPT (role mta_sts)', 'two addresses in one mailto: (the URIs are separated by commas)',
      lambda: publication('example.com', ['mx1.example.com'], tlsrpt_rua=['mailto:a@example.com,b@example.com']),
      "rua 'mailto:a@example.com,b@example.com' is not a mailto: URI with one address"),
+    ('TLS report (tlsrpt_read)', 'a zip archive instead of gzip', lambda: tlsrpt_decode(b'PK\x03\x04...'),
+     'a zip archive, not gzip (RFC 8460 5.3 sends application/tlsrpt+gzip)'),
+    ('TLS report (tlsrpt_read)', 'a truncated gzip', lambda: tlsrpt_decode(gzip.compress(b'{"a": 1}' * 100)[:-12]),
+     'gzip data that cannot be read'),
+    ('TLS report (tlsrpt_read)', 'a gzip bomb (over the size cap once decompressed)',
+     lambda: tlsrpt_decode(gzip.compress(b' ' * 2048), cap=1024), 'larger than 1024 bytes once decompressed; not read'),
+    ('TLS report (tlsrpt_read)', 'JSON that is not UTF-8', lambda: tlsrpt_decode(b'{"organization-name": "\xff"}', 'json'),
+     'not UTF-8 (byte 23)'),
     ('ACME (tls_acme_certificate)', 'renew_days of 0 (renewal on every run)', lambda: settings_for(
         'ecdsa', ['mx.example.org'], '/etc/postfix/tls', '/var/lib/mailtls-postfix', '/etc/postfix',
         'https://acme.example/dir', renew_days=0),
