@@ -60,6 +60,11 @@ def parse_nameserver(text):
     return str(address), port
 
 
+def txt_text(rdata):
+    """The text of a TXT record: its character-strings joined (RFC 7208 3.3, RFC 8461 3.1 read it so)."""
+    return b''.join(rdata.strings).decode('utf-8', 'replace')
+
+
 class Resolver:
     """MX and address lookups with dnspython, or the system resolver for bracketed hosts without it."""
 
@@ -161,8 +166,7 @@ class Resolver:
         """The TXT strings of a name ([] when there are none); MailTLSError when the lookup fails."""
         if self._resolver is None:
             raise MailTLSError('TXT lookups need the Python library dnspython')
-        records = self._query(name, 'TXT', nxdomain_empty=True)
-        return [b''.join(r.strings).decode('utf-8', 'replace') for r in records]
+        return [txt_text(r) for r in self._query(name, 'TXT', nxdomain_empty=True)]
 
     def tlsa(self, hostname, port):
         """The TLSA records of _PORT._tcp.HOSTNAME and whether the resolver validated them (AD bit).
@@ -251,4 +255,4 @@ def resolve(nexthop, resolver):
     return entries, note
 
 
-__all__ = ['HAS_DNSPYTHON', 'DNSPYTHON_IMPORT_ERROR', 'FAMILIES', 'Resolver', 'dane_verdict', 'key_matches', 'parse_nameserver', 'resolve']
+__all__ = ['HAS_DNSPYTHON', 'DNSPYTHON_IMPORT_ERROR', 'FAMILIES', 'Resolver', 'dane_verdict', 'key_matches', 'parse_nameserver', 'resolve', 'txt_text']

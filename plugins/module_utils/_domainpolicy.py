@@ -125,12 +125,14 @@ def enforce_refusals(domain, endpoints):
             out.append('%s: %s' % (where, ep['error']))
             continue
         for key in ep.get('keys') or [ep]:
-            kind = (key.get('certificate') or {}).get('key_type') or 'its'
+            certificate = key.get('certificate') or {}
+            kind = certificate.get('key_type') or 'its'
+            names = cert_names(certificate)
             if not key.get('chain_verified'):
                 out.append('%s: its %s certificate does not verify (%s)' % (where, kind, key.get('verify_error') or 'untrusted'))
-            elif not match_names(cert_names(key.get('certificate') or {}), [ep.get('hostname') or '']):
+            elif not match_names(names, [ep.get('hostname') or '']):
                 out.append('%s: its %s certificate is not valid for the name %s (it names %s)'
-                           % (where, kind, ep.get('hostname'), ', '.join(cert_names(key.get('certificate') or {})) or 'nothing'))
+                           % (where, kind, ep.get('hostname'), ', '.join(names) or 'nothing'))
     return out
 
 

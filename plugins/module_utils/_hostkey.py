@@ -67,12 +67,14 @@ def self_signed_pem(key_pem, hostnames, days=825, now=None):
     return cert.public_bytes(serialization.Encoding.PEM).decode('ascii')
 
 
+CERTIFICATE = '-----BEGIN CERTIFICATE-----'
+
+
 def _split(content):
     """(key PEM, certificate PEM) of a chain file written by write_secret (key first)."""
-    marker = '-----BEGIN CERTIFICATE-----'
-    if marker not in content:
+    if CERTIFICATE not in content:
         raise MailTLSError('holds no certificate')
-    i = content.index(marker)
+    i = content.index(CERTIFICATE)
     return content[:i], content[i:]
 
 
@@ -84,8 +86,7 @@ def held_pins(paths, read):
         text = read(path)
         if text is None:
             continue
-        marker = text.find('-----BEGIN CERTIFICATE-----')
-        pin = key_pins(path, text if marker < 0 else text[:marker])['pubkey']['sha256']
+        pin = key_pins(path, _split(text)[0] if CERTIFICATE in text else text)['pubkey']['sha256']
         if pin not in pins:
             pins.append(pin)
     return pins

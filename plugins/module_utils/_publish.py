@@ -77,11 +77,6 @@ def _txt_rdata(value):
     return dns.rdtypes.ANY.TXT.TXT(dns.rdataclass.IN, dns.rdatatype.TXT, chunks)
 
 
-def txt_value(rdata):
-    """The text of a TXT record: its character-strings joined (RFC 7208 3.3, RFC 8461 3.1 read it so)."""
-    return b''.join(rdata.strings).decode('utf-8', 'replace')
-
-
 class RecordSet:
     """One managed record set: owner name, type, TTL and the values it must hold (none: it must not exist)."""
 
@@ -90,10 +85,6 @@ class RecordSet:
         self.rdtype = rdtype
         self.ttl = ttl
         self.rdatas = rdatas
-
-    @property
-    def key(self):
-        return (self.name, self.rdtype)
 
     def lines(self):
         """Zone-file lines, sorted: what a diff shows."""
@@ -334,4 +325,4 @@ def publish(server, zone, records, key_name=None, key_secret=None, key_algorithm
 
 
 __all__ = ['ALGORITHMS', 'DNSPYTHON_IMPORT_ERROR', 'certbot_credentials', 'HAS_DNSPYTHON', 'PublishError', 'RecordSet', 'Server', 'TYPES',
-           'difference', 'diff', 'publish', 'tsig_key', 'txt_value', 'update_message', 'wanted_sets', 'zone_name']
+           'difference', 'diff', 'publish', 'tsig_key', 'update_message', 'wanted_sets', 'zone_name']

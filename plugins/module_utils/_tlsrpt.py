@@ -159,9 +159,10 @@ def parts_of_message(raw):
     return found
 
 
-def sources(path):
+def sources(path, cap=MAX_REPORT_BYTES):
     """(label, kind, bytes or ReportError) for every report under ``path``, one at a time: a Maildir (cur and
-    new), an mbox file, or a directory of .json and .json.gz files."""
+    new), an mbox file, or a directory of .json and .json.gz files (each read to twice ``cap``: more is refused
+    by decode all the same)."""
     if os.path.isdir(os.path.join(path, 'cur')) and os.path.isdir(os.path.join(path, 'new')):
         box = mailbox.Maildir(path, factory=None, create=False)
         keys = box.iterkeys()
@@ -175,7 +176,7 @@ def sources(path):
             full = os.path.join(path, name)
             if name.endswith(('.json', '.json.gz')) and os.path.isfile(full):
                 with open(full, 'rb') as f:
-                    yield name, 'gzip' if name.endswith('.gz') else 'json', f.read(MAX_REPORT_BYTES * 2)
+                    yield name, 'gzip' if name.endswith('.gz') else 'json', f.read(cap * 2)
         return
     else:
         raise MailTLSError('%s is neither a Maildir, an mbox file nor a directory' % path)
@@ -193,7 +194,7 @@ def read(path, now=None, cap=MAX_REPORT_BYTES):
     successful and failed sessions, and per receiving MX the failures by result type and sending MTA.
     -> {'reports', 'malformed': [{'source', 'reason'}], 'summary': [...], 'failures': [...]}."""
     totals, failures, malformed, count, seen = {}, {}, [], 0, set()
-    for label, kind, data in sources(path):
+    for label, kind, data in sources(path, cap):
         try:
             if isinstance(data, ReportError):
                 raise data

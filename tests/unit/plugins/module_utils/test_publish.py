@@ -3,6 +3,7 @@ import dns.update
 import pytest
 
 from ansible_collections.mailtls.postfix.plugins.module_utils import _publish
+from ansible_collections.mailtls.postfix.plugins.module_utils._dns import txt_text
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 
 ZONE = _publish.zone_name('example.com')
@@ -19,7 +20,7 @@ def test_a_long_txt_is_split_into_255_octet_strings_and_read_back_joined():
     (rrset,) = sets({'name': '_smtp._tls.example.com', 'type': 'TXT', 'values': [text]})
     strings = rrset.rdatas[0].strings
     assert [len(s) for s in strings] == [255, 255, 106]
-    assert _publish.txt_value(rrset.rdatas[0]) == text
+    assert txt_text(rrset.rdatas[0]) == text
 
 
 def test_values_are_deduplicated_and_order_does_not_matter():
