@@ -29,7 +29,7 @@ export ANSIBLE_PIPELINING := True
 export PATH := $(VENV)/bin:$(PATH)
 
 .PHONY: help setup system-packages venv lab get-pip test units sanity lint docs \
-        molecule demo demo-down build constraints clean bench-probe bench-policy bench-maillog bench-converge
+        molecule demo demo-down build constraints clean bench-probe bench-policy bench-maillog bench-converge bench-tlsrpt
 
 help:
 	@echo "make test                   run every test (sanity, units, lint, molecule scenarios)"
@@ -38,7 +38,7 @@ help:
 	@echo "make sanity | units | lint | docs   one kind of test"
 	@echo "make molecule SCENARIO=smoke   one Molecule scenario (molecule test)"
 	@echo "make build                  build the collection tarball"
-	@echo "make bench-probe | bench-policy | bench-maillog | bench-converge   benchmarks (print figures, see docs/benchmarks.md)"
+	@echo "make bench-probe | bench-policy | bench-maillog | bench-converge | bench-tlsrpt   benchmarks (print figures, see docs/benchmarks.md)"
 
 setup: system-packages venv get-pip lab
 
@@ -109,6 +109,12 @@ bench-policy: setup
 
 bench-maillog: venv lab
 	$(VENV)/bin/python tests/bench/maillog_bench.py --sizes 128 1024
+
+# parsedmarc (the peer the TLS report reader is measured against) in a virtual environment of its own, not the tests'
+bench-tlsrpt: venv
+	@test -x .cache/bench-parsedmarc/bin/python || $(PYTHON) -m venv .cache/bench-parsedmarc
+	.cache/bench-parsedmarc/bin/python -m pip install -q parsedmarc==11.1.0
+	$(VENV)/bin/python tests/bench/tlsrpt_bench.py --reports 100000
 
 bench-converge: venv lab
 	$(VENV)/bin/python tests/bench/converge_bench.py --runs 3

@@ -27,6 +27,8 @@ options:
       - Mapping of mail host name to that host's M(mailtls.postfix.tls_policy_check) result (its C(checks) list).
       - An optional C(defaulted) list per host names the destinations checked at the host's
         C(smtp_tls_security_level) because its policy map has no entry for them.
+      - An optional C(tlsrpt) per host, a list of M(mailtls.postfix.tlsrpt_read) results, adds what senders saw
+        (see O(fail_share)).
       - An optional C(maillog) per host, that host's M(mailtls.postfix.tls_maillog) result, adds the mail sent
         weighed by volume (the share delivered over authenticated TLS, over TLS without authentication and in
         clear, per host, for the fleet and per day as an inline SVG chart) and the busiest next hops whose mail
@@ -51,6 +53,15 @@ options:
       - A record of the gather playbook (its C(results)); the report's table of the busiest next hops whose mail
         was not authenticated says for each what harden would write from it.
     type: dict
+  fail_share:
+    description:
+      - For the senders' reports (an optional C(tlsrpt) per host in O(_input), a list of
+        M(mailtls.postfix.tlsrpt_read) results) - a failure type whose failed sessions exceed this share (percent)
+        of a policy domain's sessions is a bad problem, below it a warning.
+      - The section "What senders saw" shows per policy domain the sessions and the success share weighted by session
+        count, and the failures by type and MX.
+    type: float
+    default: 1.0
 """
 
 EXAMPLES = r"""
@@ -73,11 +84,14 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._options import EXPIRY_WARN_DAYS
 from ansible_collections.mailtls.postfix.plugins.module_utils._report import build, render
+from ansible_collections.mailtls.postfix.plugins.module_utils._tlsrpt import FAIL_SHARE
 
 
-def tls_posture_report(hosts, format='markdown', warn_days=None, generated=None, probe=None):  # pylint: disable=redefined-builtin
+def tls_posture_report(hosts, format='markdown', warn_days=None, generated=None, probe=None,  # pylint: disable=redefined-builtin
+                       fail_share=None):
     try:
-        return render(build(hosts, EXPIRY_WARN_DAYS if warn_days is None else int(warn_days), generated, probe), format)
+        return render(build(hosts, EXPIRY_WARN_DAYS if warn_days is None else int(warn_days), generated, probe,
+                            FAIL_SHARE if fail_share is None else fail_share), format)
     except MailTLSError as e:
         raise AnsibleFilterError(str(e))
 

@@ -81,6 +81,19 @@ def linked_openssl(module, daemon_directory):
     return {'openssl_version': openssl_version_text(number), 'openssl_version_number': number, 'openssl_library': path}
 
 
+def tlsrpt_compiled(daemon_directory):
+    """Whether ``daemon_directory``/smtp was built with TLSRPT (-DUSE_TLSRPT): only then does it carry the text of
+    its TLSRPT sanity checks ("TLSRPT support"); one built without carries "TLSRPT is not compiled in" instead
+    (Postfix 3.10 src/smtp/smtp.c and smtp_tlsrpt.c). Read from the program, not assumed from the version."""
+    path = os.path.join(daemon_directory, 'smtp')
+    try:
+        with open(path, 'rb') as f:
+            data = f.read()
+    except (IOError, OSError) as e:
+        raise MailTLSError('%s: cannot read it to see whether it has TLSRPT: %s' % (path, e))
+    return b'TLSRPT is not compiled in' not in data and b'TLSRPT support' in data
+
+
 def config_file_known(postconf_d_text):
     """Whether ``postconf -d`` (its output) knows tls_config_file, read as the postconf module reads if_known."""
     return 'tls_config_file' in parse_parameters(postconf_d_text)
@@ -195,6 +208,6 @@ def server_services(master_text, parameters, written=()):
     return result
 
 
-__all__ = ['APP_NAME', 'OPENSSL_3_5', 'SERVER_COMMANDS', 'SERVER_NAME', 'baseline', 'config_file_known', 'linked_openssl',
+__all__ = ['APP_NAME', 'OPENSSL_3_5', 'SERVER_COMMANDS', 'SERVER_NAME', 'baseline', 'config_file_known', 'linked_openssl', 'tlsrpt_compiled',
            'server_services', 'libssl_path', 'openssl_version_text',
            'postfix_leaves_groups_to_openssl']

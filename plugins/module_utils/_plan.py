@@ -24,6 +24,8 @@ import posixpath
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.six import string_types
 
+from ansible_collections.mailtls.postfix.plugins.module_utils._reporter import (
+    MIN_VERSION as REPORTER_MIN_VERSION, settings as reporter_settings, supported as reporter_supported)
 from ansible_collections.mailtls.postfix.plugins.module_utils._acme import (
     MODULE_UTILS, PROGRAM_FILES, PROGRAM_LIB, credentials_path, entry_point, program_files, settings_for, settings_path)
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
@@ -139,11 +141,13 @@ INPUTS = {
     'dns_support_level': '', 'main_cf_extra': {}, 'hostnames': [], 'acme_directory': '', 'acme_email': '',
     'acme_ca_bundle': '', 'acme_renew_days': 30, 'acme_http_port': 80, 'acme_timer': True,
     'acme_challenge': 'http-01', 'acme_dns_propagation_seconds': 60,
+    'tlsrpt': False, 'tlsrpt_organization': '', 'tlsrpt_contact': '', 'tlsrpt_sender': '', 'tlsrpt_reportd_options': {},
+    'tlsrpt_venv': '/opt/mailtls/tlsrpt-reporter',
 }
 REQUIRED_INPUTS = ('config_dir', 'cert_dir', 'state_dir', 'policy_map', 'sasl_password_map', 'profile',
                    'openssl_config_file')
 BOOLEAN_INPUTS = ('next_key', 'submission_587', 'submissions_465', 'submission_sasl', 'received_header', 'ask_ccert',
-                  'acme_timer')
+                  'acme_timer', 'tlsrpt')
 
 
 def _inputs(role):
@@ -315,6 +319,18 @@ def plan(role, host, profiles, dh_group='', program=None):
     if relay:
         main_cf.update(relay['main_cf'])
         main_cf['smtp_sasl_password_maps'] = '%s:%s' % (map_type, v['sasl_password_map']) if relay['sasl'] else None
+    reporter = {}
+    if v['tlsrpt']:
+        why = reporter_supported(version, host.get('tlsrpt_support'))
+        if why:
+            raise MailTLSError('postfix_tls_tlsrpt: %s' % why)
+        reporter = reporter_settings({'organization': v['tlsrpt_organization'], 'contact': v['tlsrpt_contact'],
+                                      'sender': v['tlsrpt_sender'], 'reportd_options': v['tlsrpt_reportd_options']},
+                                     host.get('queue_directory'), v['tlsrpt_venv'])
+        main_cf.update(reporter['main_cf'])
+    elif version_tuple(version)[:2] >= REPORTER_MIN_VERSION:
+        # off: a TLSRPT the role once turned on is turned off again
+        main_cf.update({'smtp_tlsrpt_enable': None, 'smtp_tlsrpt_socket_name': None})
     main_cf.update(v['main_cf_extra'])
 
     dh_files = [main_profile.get('smtpd_tls_dh1024_param_file'), submission_overrides.get('smtpd_tls_dh1024_param_file')]
@@ -327,7 +343,8 @@ def plan(role, host, profiles, dh_group='', program=None):
     dh_file = dh_file if dh_file in files else None
     if dh_file and not str(dh_group or '').startswith('-----BEGIN DH PARAMETERS-----'):
         raise MailTLSError('plan: the profile names %s, but no DH group text (PEM) was given to write there' % dh_file)
-    acme = _acme_files(v, program)
+    acme = _acme_files(v, program) + (reporter.get('files') or [])
+    files += [f['path'] for f in reporter.get('files') or []]
     write = ([{'path': v['openssl_config_file'], 'content': openssl['config']}] if openssl['config'] else []) + (
         [{'path': dh_file, 'content': dh_group.rstrip('\n') + '\n'}] if dh_file else []) + acme
     warnings = list(openssl['warnings'])
@@ -346,6 +363,7 @@ def plan(role, host, profiles, dh_group='', program=None):
         'write': write, 'outside_postfix': [f['path'] for f in acme], 'dh_file': dh_file, 'files': files,
         'systemd_units': units,
         'timers': [f for f in units if f.endswith('.timer') and '/timers.target.wants/' not in f],
+        'tlsrpt': dict((k, reporter[k]) for k in ('socket', 'units')) if reporter else None,
         'warnings': warnings,
     }
 

@@ -15,6 +15,7 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._errors import Mai
 from ansible_collections.mailtls.postfix.plugins.module_utils._judge import SEVERITIES, endpoint_label, worst
 from ansible_collections.mailtls.postfix.plugins.module_utils._options import EXPIRY_WARN_DAYS
 from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import served_keys
+from ansible_collections.mailtls.postfix.plugins.module_utils._tlsrpt import FAIL_SHARE, findings as tlsrpt_findings
 
 from html import escape as _html_escape
 
@@ -84,14 +85,19 @@ def _row_severity(check, endpoint, warn_days):
     return 'ok', endpoint.get('reason') or ''
 
 
-def build(hosts, warn_days=EXPIRY_WARN_DAYS, generated=None, probe=None):
+def build(hosts, warn_days=EXPIRY_WARN_DAYS, generated=None, probe=None, fail_share=FAIL_SHARE):
     """The report as data: summary counts, problems and one row per host x destination x endpoint.
 
     ``hosts``: mapping of mail host name to the return value of tls_policy_check (``checks``), with an
     optional ``defaulted`` list: destinations checked at the host's smtp_tls_security_level because the
     map has no entry for them, an optional ``maillog``: the host's tls_maillog result (the mail it sent), and an
     optional ``explicit``: the levels of the host's explicit entries by destination (they win in harden).
-    ``probe``: a gather record (its ``results``), for what harden would do for a next hop.
+    ``probe``: a gather record (its ``results``), for what harden would do for a next hop. An optional ``tlsrpt``
+    per host, a list of tlsrpt_read results (the reports senders sent to mailboxes that host reads), adds what
+    senders saw; a failure type over ``fail_share`` percent of a policy domain's sessions is a bad problem.
+
+    The problems are the destination rows, the own-port rows and the senders' failure types that are not ok,
+    worst first; the summary counts them all.
     """
     if not isinstance(hosts, dict):
         raise MailTLSError('report: expected a mapping of host name to tls_policy_check results, got %s'
@@ -146,12 +152,19 @@ def build(hosts, warn_days=EXPIRY_WARN_DAYS, generated=None, probe=None):
         'trust': dict((t, len([r for r in rows if r['endpoint'] != '-' and r['trust'] == t])) for t in TRUST_ORDER),
         'levels': levels,
         'expiring': len([r for r in rows if r['days_remaining'] is not None and r['days_remaining'] < warn_days]),
-        'problems': len([r for r in rows if r['severity'] != 'ok']),
     }
     own = own_rows(hosts)
     summary['own'] = dict((sev, len([r for r in own if r['severity'] == sev])) for sev in SEVERITY_ORDER)
-    problems = [r for r in rows if r['severity'] != 'ok']
-    problems.sort(key=lambda r: (SEVERITY_ORDER.index(r['severity']), r['host'], r['destination']))
+    senders = senders_section(hosts, fail_share)
+    problems = [dict(r, kind='destination') for r in rows if r['severity'] != 'ok']
+    problems += [{'kind': 'own', 'severity': r['severity'], 'host': r['host'], 'port': r['port'],
+                  'protocol': r['protocol'], 'note': r['note']} for r in own if r['severity'] != 'ok']
+    if senders:
+        summary['senders'] = dict(senders['fleet'], reports=senders['reports'], malformed=len(senders['malformed']))
+        problems += [dict(f, kind='senders', host='-', note=f['text']) for f in senders['findings']]
+    problems.sort(key=lambda r: (SEVERITY_ORDER.index(r['severity']), PROBLEM_KINDS.index(r['kind']), r['host'],
+                                 str(r.get('destination') or r.get('port') or r.get('policy_domain'))))
+    summary['problems'] = len(problems)
     tlsa = {}
     for host in sorted(hosts):
         records = hosts[host].get('tlsa') or []
@@ -163,7 +176,31 @@ def build(hosts, warn_days=EXPIRY_WARN_DAYS, generated=None, probe=None):
     if volume:
         summary['volume'] = volume['fleet']
     return {'generated': generated, 'warn_days': warn_days, 'summary': summary, 'problems': problems, 'rows': rows,
-            'tlsa': tlsa, 'own': own, 'volume': volume}
+            'tlsa': tlsa, 'own': own, 'volume': volume, 'senders': senders}
+
+
+PROBLEM_KINDS = ('destination', 'own', 'senders')
+
+
+def senders_section(hosts, fail_share=FAIL_SHARE):
+    """What senders reported about the fleet's MX hosts (SMTP TLS reports, RFC 8460), from each host's ``tlsrpt``:
+    a list of tlsrpt_read results. None when no host read any."""
+    results = []
+    for host in sorted(hosts):
+        found = hosts[host].get('tlsrpt')
+        if found is None:
+            continue
+        if isinstance(found, dict):
+            found = [found]
+        if not isinstance(found, list):
+            raise MailTLSError('report: tlsrpt of %s must be a list of tlsrpt_read results' % host)
+        for i, result in enumerate(found):
+            if not isinstance(result, dict) or not isinstance(result.get('summary'), list):
+                raise MailTLSError('report: tlsrpt[%d] of %s is not a tlsrpt_read result (no summary list)' % (i, host))
+            results.append(dict(result, malformed=[dict(m, host=host) for m in result.get('malformed') or []]))
+    if not results:
+        return None
+    return tlsrpt_findings(results, fail_share)
 
 
 AUTHENTICATING = ('fingerprint', 'secure', 'verify', 'dane', 'dane-only')
@@ -243,8 +280,8 @@ def chart_svg(days, width_per_day=36, height=120):
     """A stacked bar per day of the shares (verified, not authenticated, in clear), inline SVG, no external assets."""
     colours = {'verified': '#0a6b1f', 'unauthenticated': '#d9a400', 'clear': '#b00020'}
     width = max(1, len(days)) * width_per_day + 40
-    out = ['<svg id="volume-chart" xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img" '
-           'aria-label="share of delivered mail by TLS outcome per day">' % (width, height + 30)]
+    out = ['<svg id="volume-chart" xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img" '
+           'aria-label="share of delivered mail by TLS outcome per day">' % (width, height + 30, width, height + 30)]
     out.append('<text x="0" y="10" font-size="10">100%%</text><text x="0" y="%d" font-size="10">0%%</text>' % (height + 4))
     for i, day in enumerate(days):
         x, y = 40 + i * width_per_day, 4.0
@@ -340,7 +377,36 @@ def _summary_lines(report):
     ] + ([('Own ports: bad / warn / ok', ' / '.join(str(s['own'][v]) for v in SEVERITY_ORDER))]
          if sum(s.get('own', {}).values()) else []) + (
         [('Mail sent: authenticated / not authenticated / in clear',
-          ' / '.join(_pct(s['volume']['shares'][c]) for c, dummy in VOLUME_CLASSES))] if s.get('volume') else [])
+          ' / '.join(_pct(s['volume']['shares'][c]) for c, dummy in VOLUME_CLASSES))] if s.get('volume') else []) + (
+        [(SENDERS_SUMMARY, '%s of %d sessions' % (_pct(s['senders']['success_share']), s['senders']['sessions']))]
+        if s.get('senders') else [])
+
+
+SENDERS_TITLE = 'What senders saw (their SMTP TLS reports)'
+SENDERS_SUMMARY = 'Senders report successful (TLSRPT)'
+SENDERS_DOMAIN_COLUMNS = ('Policy domain', 'Policy types', 'Organisations', 'Days', 'Sessions', 'Successful', 'Failed',
+                          'Success share')
+SENDERS_FAILURE_COLUMNS = ('Policy domain', 'Receiving MX', 'Result type', 'Failed sessions',
+                           "Share of the domain's sessions", 'Sending MTAs', 'Reported by')
+
+
+def _domain_cells(d):
+    return [d['policy_domain'], ', '.join(d['policy_types']), str(d['organizations']), str(d['days']),
+            str(d['sessions']), str(d['success']), str(d['failure']), _pct(d['success_share'])]
+
+
+def _failure_cells(f):
+    return [f['policy_domain'], f['receiving_mx'], f['result_type'], str(f['sessions']), _pct(f['share']),
+            ', '.join(f['sending_mtas']) or '-', ', '.join(f['organizations'])]
+
+
+def _problem_text(r):
+    """One problem as a line of text, without its severity."""
+    if r['kind'] == 'own':
+        return '%s port %s (%s): %s' % (r['host'], r['port'], r['protocol'], r['note'])
+    if r['kind'] == 'senders':
+        return 'senders report %s' % r['note']
+    return '%s -> %s (%s) %s: %s' % (r['host'], r['destination'], _cell(r, 'level'), r['endpoint'], r['note'])
 
 
 def render_markdown(report):
@@ -352,9 +418,7 @@ def render_markdown(report):
     out += ['', '## Problems', '']
     if report['problems']:
         for r in report['problems']:
-            out.append('- **%s** %s -> %s (%s) %s: %s' % (
-                r['severity'].upper(), _md(r['host']), _md(r['destination']), _md(_cell(r, 'level')),
-                _md(r['endpoint']), _md(r['note'])))
+            out.append('- **%s** %s' % (r['severity'].upper(), _md(_problem_text(r))))
     else:
         out.append('None.')
     out += ['', '## Destinations', '',
@@ -401,6 +465,31 @@ def render_markdown(report):
             out.append('| %s | %d | %s |' % (r['day'], r['delivered'], ' | '.join(_share_cells(r))))
         out += ['', 'Counted from each host\'s mail log (tls_maillog): messages delivered, by the trust Postfix '
                 'logged for the session that delivered them.', '']
+    senders = report.get('senders')
+    if senders:
+        out += ['## %s' % SENDERS_TITLE, '', '%d report(s) read%s; a failure type over %g%% of a domain\'s sessions is '
+                'bad.' % (senders['reports'], ', %d could not be read' % len(senders['malformed']) if senders['malformed']
+                          else '', senders['fail_share']), '',
+                '| %s |' % ' | '.join(SENDERS_DOMAIN_COLUMNS), '|---|---|---:|---:|---:|---:|---:|---:|']
+        for d in senders['domains']:
+            out.append('| %s |' % ' | '.join(_md(c) for c in _domain_cells(d)))
+        f = senders['fleet']
+        out += ['| **all** | | | | %d | %d | %d | %s |' % (f['sessions'], f['success'], f['failure'],
+                                                           _pct(f['success_share'])),
+                '', '### Failures by type and MX', '']
+        if senders['failures']:
+            out += ['| %s |' % ' | '.join(SENDERS_FAILURE_COLUMNS), '|---|---|---|---:|---:|---|---|']
+            for r in senders['failures']:
+                cells = [_md(c) for c in _failure_cells(r)]
+                cells[2] = '**%s** (%s)' % (cells[2], r['severity'])
+                out.append('| %s |' % ' | '.join(cells))
+        else:
+            out.append('None: every session reported succeeded.')
+        if senders['malformed']:
+            out += ['', '### Reports that could not be read', '']
+            out += ['- %s: %s: %s' % (_md(m['host']), _md(m['source']), _md(m['reason'])) for m in senders['malformed']]
+        out += ['', 'Read from the reports that senders mailed to the rua of the fleet\'s _smtp._tls records '
+                '(tlsrpt_read): the sessions they made to our MX hosts, by the result RFC 8460 names.', '']
     if report.get('tlsa'):
         out += ['## DANE TLSA records of the fleet\'s own MX hosts', '',
                 'To publish in the DNSSEC-signed zones of the MX names (current and next keys):', '', '```']
@@ -432,6 +521,10 @@ span.bad{background:#b00020}
 span.warn{background:#9a6b00}
 span.ok{background:#0a6b1f}
 p.legend{color:#555;font-size:.9em;max-width:60rem}
+table{max-width:100%}
+td,th{overflow-wrap:anywhere}
+pre{white-space:pre-wrap;overflow-wrap:anywhere}
+svg{max-width:100%;height:auto}
 """
 
 
@@ -447,12 +540,20 @@ def render_html(report):
     if report.get('generated'):
         out.append('<p>Generated %s.</p>' % _h(report['generated']))
     own = s.get('own') or {}
-    verdict = 'bad' if s['delivery']['fails'] or own.get('bad') else ('warn' if s['problems'] or own.get('warn') else 'ok')
+    senders_bad = [p for p in report['problems'] if p['kind'] == 'senders' and p['severity'] == 'bad']
+    verdict = 'bad' if s['delivery']['fails'] or own.get('bad') or senders_bad else (
+        'warn' if s['problems'] or own.get('warn') else 'ok')
+    if s['delivery']['fails']:
+        bad_words = 'some destinations would not deliver'
+    elif own.get('bad'):
+        bad_words = 'an own port lets mail or a password travel in clear'
+    else:
+        bad_words = 'senders report failed TLS sessions to our MX hosts'
     out.append('<p id="verdict"><span class="badge %s">%s</span></p>' % (
-        verdict, {'bad': 'some destinations would not deliver' if s['delivery']['fails'] else 'an own port lets mail or a password travel in clear',
-                  'warn': 'problems to look at', 'ok': 'no problems'}[verdict]))
+        verdict, {'bad': bad_words, 'warn': 'problems to look at', 'ok': 'no problems'}[verdict]))
     lines = _summary_lines(report)
-    alarm = {'Would not deliver': 'bad', 'Problems': 'warn', 'Deliver, some MX fail (degraded)': 'warn',
+    alarm = {'Would not deliver': 'bad', 'Problems': 'bad' if [p for p in report['problems'] if p['severity'] == 'bad']
+             else 'warn', 'Deliver, some MX fail (degraded)': 'warn',
              'Own ports: bad / warn / ok': 'bad' if s.get('own', {}).get('bad') else 'warn'}
     out.append('<table class="summary" id="summary"><thead><tr>%s</tr></thead><tbody><tr>%s</tr></tbody></table>' % (
         ''.join('<th>%s</th>' % _h(k) for k, v in lines),
@@ -464,9 +565,8 @@ def render_html(report):
     if report['problems']:
         out.append('<ul id="problems">')
         for r in report['problems']:
-            out.append('<li><span class="badge %s">%s</span> %s &rarr; %s (%s) %s: %s</li>' % (
-                r['severity'], r['severity'], _h(r['host']), _h(r['destination']), _h(_cell(r, 'level')),
-                _h(r['endpoint']), _h(r['note'])))
+            out.append('<li class="%s" data-kind="%s"><span class="badge %s">%s</span> %s</li>' % (
+                r['severity'], r['kind'], r['severity'], r['severity'], _h(_problem_text(r)).replace(' -&gt; ', ' &rarr; ')))
         out.append('</ul>')
     else:
         out.append('<p id="problems">None.</p>')
@@ -529,6 +629,37 @@ def render_html(report):
         out.append('<p class="legend">Counted from each host\'s mail log (tls_maillog): messages delivered, by the trust '
                    'Postfix logged for the session that delivered them (Verified; Trusted, Untrusted or Anonymous; no TLS). '
                    'The chart shows the shares per day (green authenticated, amber not authenticated, red in clear).</p>')
+    senders = report.get('senders')
+    if senders:
+        out.append('<h2>%s</h2>' % _h(SENDERS_TITLE))
+        out.append('<p>%d report(s) read%s; a failure type over %g%% of a domain\'s sessions is bad (red).</p>' % (
+            senders['reports'], ', %d could not be read' % len(senders['malformed']) if senders['malformed'] else '',
+            senders['fail_share']))
+        out.append('<table id="senders-domains"><thead><tr>%s</tr></thead><tbody>' % ''.join(
+            '<th>%s</th>' % _h(c) for c in SENDERS_DOMAIN_COLUMNS))
+        for d in senders['domains']:
+            worst_here = [f['severity'] for f in senders['failures'] if f['policy_domain'] == d['policy_domain']]
+            cls = 'bad' if 'bad' in worst_here else ('warn' if worst_here else 'ok')
+            out.append('<tr class="%s">%s</tr>' % (cls, ''.join('<td>%s</td>' % _h(c) for c in _domain_cells(d))))
+        f = senders['fleet']
+        out.append('<tr class="total"><td>all</td><td></td><td></td><td></td><td>%d</td><td>%d</td><td>%d</td><td>%s</td></tr>'
+                   % (f['sessions'], f['success'], f['failure'], _h(_pct(f['success_share']))))
+        out.append('</tbody></table>')
+        out.append('<h3>Failures by type and MX</h3>')
+        if senders['failures']:
+            out.append('<table id="senders"><thead><tr>%s</tr></thead><tbody>' % ''.join(
+                '<th>%s</th>' % _h(c) for c in SENDERS_FAILURE_COLUMNS))
+            for r in senders['failures']:
+                out.append('<tr class="%s">%s</tr>' % (r['severity'], ''.join('<td>%s</td>' % _h(c) for c in _failure_cells(r))))
+            out.append('</tbody></table>')
+        else:
+            out.append('<p id="senders">None: every session reported succeeded.</p>')
+        if senders['malformed']:
+            out.append('<h3>Reports that could not be read</h3><ul id="senders-malformed">%s</ul>' % ''.join(
+                '<li>%s: %s: %s</li>' % (_h(m['host']), _h(m['source']), _h(m['reason'])) for m in senders['malformed']))
+        out.append('<p class="legend">Read from the reports that senders mailed to the rua of the fleet\'s _smtp._tls '
+                   'records (tlsrpt_read): the sessions they made to our MX hosts, by the result RFC 8460 names. Red: a '
+                   'failure type over the threshold of its domain\'s sessions; amber: below it.</p>')
     if report.get('tlsa'):
         out.append("<h2>DANE TLSA records of the fleet's own MX hosts</h2>")
         out.append('<p>To publish in the DNSSEC-signed zones of the MX names (current and next keys):</p>')
@@ -548,5 +679,5 @@ def render(report, fmt):
     raise MailTLSError("report: format must be markdown, html or data, got %r" % (fmt,))
 
 
-__all__ = ['OWN_COLUMNS', 'build', 'chart_svg', 'endpoint_facts', 'own_rows', 'pki_trust', 'render', 'render_html', 'render_markdown',
-           'volume_section', 'with_facts']
+__all__ = ['OWN_COLUMNS', 'PROBLEM_KINDS', 'build', 'chart_svg', 'endpoint_facts', 'own_rows', 'pki_trust', 'render', 'render_html', 'render_markdown',
+           'senders_section', 'volume_section', 'with_facts']

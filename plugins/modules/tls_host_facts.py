@@ -14,7 +14,8 @@ short_description: What the tls role needs to know of a host's Postfix, read in 
 version_added: 0.2.0
 description:
   - Reads, in one module call, the facts the C(mailtls.postfix.tls) role plans from - C(mail_version),
-    C(default_database_type) and C(daemon_directory) (C(postconf -xh)); the services of master.cf (C(postconf -M));
+    C(default_database_type), C(daemon_directory) and C(queue_directory) (C(postconf -xh)); whether C(smtp) was
+    built with TLSRPT (read from the program); the services of master.cf (C(postconf -M));
     whether C(postconf -d) knows C(tls_config_file) (3.9, and 3.8.1, 3.7.6, 3.6.10, 3.5.20 and later); and the
     OpenSSL that C(smtpd) links - C(ldd) names its C(libssl), which is loaded and asked for its own version
     (C(OpenSSL_version_num)), so that the answer is the library Postfix runs with, not the C(openssl)
@@ -84,6 +85,17 @@ openssl_version:
   returned: success
   type: str
   sample: 3.0.20
+queue_directory:
+  description: C(queue_directory), where a relative C(smtp_tlsrpt_socket_name) is found.
+  returned: success
+  type: str
+  sample: /var/spool/postfix
+tlsrpt_support:
+  description:
+    - Whether C(smtp) was built with TLSRPT (Postfix 3.10 or later with libtlsrpt), read from the program itself.
+  returned: success
+  type: bool
+  sample: true
 openssl_version_number:
   description: Its C(OPENSSL_VERSION_NUMBER).
   returned: success
@@ -117,12 +129,12 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mailtls.postfix.plugins.module_utils._chainfile import read_secret
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
 from ansible_collections.mailtls.postfix.plugins.module_utils._hostkey import held_pins
-from ansible_collections.mailtls.postfix.plugins.module_utils._library import config_file_known, linked_openssl
+from ansible_collections.mailtls.postfix.plugins.module_utils._library import config_file_known, linked_openssl, tlsrpt_compiled
 from ansible_collections.mailtls.postfix.plugins.module_utils._mapfile import read_text
 from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import Instance
 from ansible_collections.mailtls.postfix.plugins.module_utils._rollover import retired_alive
 
-NAMES = ('mail_version', 'default_database_type', 'daemon_directory')
+NAMES = ('mail_version', 'default_database_type', 'daemon_directory', 'queue_directory')
 
 
 def main():
@@ -143,6 +155,7 @@ def main():
     facts['config_file_known'] = config_file_known(instance.postconf(['-d'])[0])
     try:
         facts.update(linked_openssl(module, facts['daemon_directory']))
+        facts['tlsrpt_support'] = tlsrpt_compiled(facts['daemon_directory'])
         if module.params['state_dir']:
             path = os.path.join(module.params['state_dir'], 'tlsa-retired.json')
             facts['tlsa_retired'] = retired_alive(read_text(path), time.time(), path)

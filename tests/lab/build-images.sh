@@ -42,8 +42,10 @@ packages=(
 # keymgr's DS), bind9-dnsutils (delv and dig, the judges of validated answers)
 # and nginx (the MTA-STS policy over HTTPS);
 # Debian 13's testssl.sh (3.2, which lists and rates the signature algorithms a
-# server accepts) is the scanner scenario's second judge, run from scan-client
-declare -A suite_packages=([bookworm]="certbot python3-certbot-dns-rfc2136 pebble knot knot-dnsutils bind9-dnsutils nginx" [trixie]="testssl.sh")
+# server accepts) is the scanner scenario's second judge, run from scan-client;
+# python3-venv there is what the tls role installs tlsrpt-reporter into (Postfix
+# 3.10's TLSRPT reports; the reporter is on PyPI, not in Debian)
+declare -A suite_packages=([bookworm]="certbot python3-certbot-dns-rfc2136 pebble knot knot-dnsutils bind9-dnsutils nginx" [trixie]="testssl.sh python3-venv")
 
 recipe_hash() {
     cat "$here/build-images.sh" "$here/mailtls-lab-init" | sha256sum | cut -c1-16

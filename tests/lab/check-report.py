@@ -1,7 +1,8 @@
 """Render a posture report (HTML) in headless Chromium and check what a reader sees.
 
     python3 check-report.py REPORT.html [--expect DEST=CLASS ...] [--rest CLASS] [--own HOST:PORT=CLASS ...]
-                            [--volume HOST=DELIVERED ...] [--screenshot OUT.png]
+                            [--volume HOST=DELIVERED ...] [--senders DOMAIN:MX:TYPE=CLASS ...]
+                            [--senders-sessions N] [--max-width PX] [--screenshot OUT.png]
 
 Checks, on the DOM as Chromium built it (--dump-dom) and on a screenshot:
   - the summary table and the posture table are there, with the ten column headings;
@@ -12,12 +13,19 @@ Checks, on the DOM as Chromium built it (--dump-dom) and on a screenshot:
   - every --volume HOST=DELIVERED: the volume table (table#volume) has one row for HOST with that many messages
     delivered, and the page has the chart (svg#volume-chart) with a bar segment (rect) per class and day, whose
     green, amber and red are in the screenshot when segments of that class are;
+  - every --senders DOMAIN:MX:TYPE=CLASS: the senders' failures table (table#senders) has one row for that policy
+    domain, receiving MX and result type, of class CLASS; and --senders-sessions N: the senders' domains table
+    (table#senders-domains) totals N sessions;
+  - --max-width PX: laid out in a window PX pixels wide, the page is no wider than the window (its tables wrap
+    rather than overflow; measured by Chromium: document.documentElement.scrollWidth, written into a copy of
+    the page by a script added at its end);
   - the screenshot shows the problem colours: red rows when a row (of any table) is bad, amber when one is warn
     (pixels of the row background colours are counted in the decoded PNG).
 Prints what it found; exits 1 with the reason when a check fails, 2 when Chromium cannot run.
 """
 import argparse
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -139,6 +147,10 @@ def main():
                         help="the class of the row of HOST's own PORT in the fleet's own servers table")
     parser.add_argument('--volume', action='append', default=[], metavar='HOST=DELIVERED',
                         help="the number of messages delivered in HOST's row of the volume table")
+    parser.add_argument('--senders', action='append', default=[], metavar='DOMAIN:MX:TYPE=CLASS',
+                        help="the class of the row of the senders' failures table for DOMAIN, MX and result TYPE")
+    parser.add_argument('--senders-sessions', type=int, metavar='N', help="the sessions the senders' domains table totals")
+    parser.add_argument('--max-width', type=int, metavar='PX', help='the page laid out in a window this wide is no wider')
     parser.add_argument('--rest', choices=('ok', 'warn', 'bad'), help='the class every row not named by --expect must have')
     parser.add_argument('--screenshot', help='where to keep the screenshot (default: a temporary file)')
     args = parser.parse_args()
@@ -211,9 +223,40 @@ def main():
                 if (cls in tables.rects) != (drawn > 50):
                     problems.append('volume chart: %s segments %s in the page, %d pixels of their colour in the screenshot'
                                     % (cls, 'are' if cls in tables.rects else 'are not', drawn))
+        senders = (tables.tables.get('senders') or [{}])[1:]
+        for row in senders:
+            print('  senders %-5s %s' % (row['class'], ' | '.join(row['cells'])))
+        for want in args.senders:
+            where, dummy, cls = want.partition('=')
+            classes = [r['class'] for r in senders if ':'.join(r['cells'][:3]) == where]
+            if classes != [cls]:
+                problems.append('senders %s: rows are %s, expected one %s' % (where, classes, cls))
+        if args.senders_sessions is not None:
+            totals = [r['cells'][4] for r in (tables.tables.get('senders-domains') or [])[1:] if r['class'] == 'total']
+            print('check-report: the senders\' domains table totals %s sessions' % totals)
+            if totals != [str(args.senders_sessions)]:
+                problems.append('senders: the domains table totals %s sessions, expected %d' % (totals, args.senders_sessions))
+        if args.max_width:
+            with open(args.report, encoding='utf-8') as f:
+                page = f.read()
+            probe = os.path.join(tmp, 'width.html')
+            with open(probe, 'w', encoding='utf-8') as f:
+                f.write(page.replace('</body>', '<script>document.body.setAttribute("data-scroll-width", '
+                                     'document.documentElement.scrollWidth)</script></body>'))
+            dom = run_chromium(binary, ['--window-size=%d,1000' % args.max_width, '--dump-dom', 'file://' + probe],
+                               os.path.join(tmp, 'profile'))
+            found = re.search(r'data-scroll-width="([0-9]+)"', dom)
+            print('check-report: laid out %d pixels wide, the page is %s pixels wide'
+                  % (args.max_width, found.group(1) if found else '?'))
+            if not found:
+                problems.append('max-width: Chromium did not measure the page')
+            elif int(found.group(1)) > args.max_width:
+                problems.append('max-width: the page is %s pixels wide in a %d-pixel window (a table overflows)'
+                                % (found.group(1), args.max_width))
         for name in ('bad', 'warn'):
             rendered = counts[name] > 500
-            present = any(r['class'] == name for r in body + own + volume + (tables.tables.get('unauthenticated') or [])[1:])
+            present = any(r['class'] == name for r in body + own + volume + senders
+                          + (tables.tables.get('unauthenticated') or [])[1:] + (tables.tables.get('senders-domains') or [])[1:])
             if present != rendered:
                 problems.append('%s rows %s in the table but their colour %s in the screenshot (%d pixels)'
                                 % (name, 'are' if present else 'are not', 'is not' if present else 'is', counts[name]))

@@ -30,7 +30,8 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._errors import Mai
 from ansible_collections.mailtls.postfix.plugins.module_utils._library import baseline
 from ansible_collections.mailtls.postfix.plugins.module_utils._decide import decide
 from ansible_collections.mailtls.postfix.plugins.module_utils._domainpolicy import publication
-from ansible_collections.mailtls.postfix.plugins.module_utils._tlsrpt import decode as tlsrpt_decode
+from ansible_collections.mailtls.postfix.plugins.module_utils._tlsrpt import decode as tlsrpt_decode, read as tlsrpt_read
+from ansible_collections.mailtls.postfix.plugins.filter.tls_tlsrpt_findings import tls_tlsrpt_findings
 from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import parse_destinations
 from ansible_collections.mailtls.postfix.plugins.module_utils._policy import build, entries_lines, map_text_entries, map_text_lines, validate_entry
 from ansible_collections.mailtls.postfix.plugins.module_utils._postconf import plan
@@ -53,6 +54,29 @@ def duplicates():
     lines = entries_lines([{'destination': 'a.example', 'level': 'encrypt'},
                            {'destination': 'A.example', 'level': 'may'}], 'sha256', 'entries')
     build([lines])
+
+
+TLSRPT_ON = dict(postfix_tls_tlsrpt=True, postfix_tls_tlsrpt_organization='Example', postfix_tls_tlsrpt_contact='mailto:p@example.org',
+                 postfix_tls_tlsrpt_sender='noreply@example.org')
+
+
+def tlsrpt_on(**changes):
+    """The role's inputs with TLSRPT on, with ``changes``."""
+    values = dict(TLSRPT_ON)
+    values.update(changes)
+    return roledata.inputs(**values)
+
+
+def tlsrpt_oversized():
+    """A Maildir with one message of 4 KiB read under a 1 KiB cap: the reason it was not read (a ReportError)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        for sub in ('cur', 'new', 'tmp'):
+            os.mkdir(os.path.join(tmp, sub))
+        with open(os.path.join(tmp, 'new', '1.host'), 'wb') as f:
+            f.write(b'Subject: report\n\n' + b'x' * 4096)
+        got = tlsrpt_read(tmp, cap=1024)
+    raise MailTLSError(got['malformed'][0]['reason'])
 
 
 def chain(kind):
@@ -260,6 +284,28 @@ CASES = [
      lambda: tlsrpt_decode(gzip.compress(b' ' * 2048), cap=1024), 'larger than 1024 bytes once decompressed; not read'),
     ('TLS report (tlsrpt_read)', 'JSON that is not UTF-8', lambda: tlsrpt_decode(b'{"organization-name": "\xff"}', 'json'),
      'not UTF-8 (byte 23)'),
+    ('role plan (tls_plan)', 'postfix_tls_tlsrpt on Postfix 3.7 (no TLSRPT client before 3.10)',
+     lambda: tls_plan(tlsrpt_on(), {'mail_version': '3.7.11', 'queue_directory': '/var/spool/postfix'},
+                      roledata.profiles()),
+     'tls_plan: postfix_tls_tlsrpt: Postfix 3.7.11 has no TLSRPT client (smtp_tlsrpt_enable is new in 3.10)'),
+    ('role plan (tls_plan)', 'postfix_tls_tlsrpt on a Postfix 3.10 built without libtlsrpt',
+     lambda: tls_plan(tlsrpt_on(), {'mail_version': '3.10.5', 'queue_directory': '/var/spool/postfix',
+                                    'tlsrpt_support': False}, roledata.profiles()),
+     'tls_plan: postfix_tls_tlsrpt: Postfix 3.10.5 was built without TLSRPT'),
+    ('role plan (tls_plan)', 'postfix_tls_tlsrpt without postfix_tls_tlsrpt_sender (the reports\' From)',
+     lambda: tls_plan(tlsrpt_on(postfix_tls_tlsrpt_sender=''),
+                      {'mail_version': '3.10.5', 'queue_directory': '/var/spool/postfix', 'tlsrpt_support': True},
+                      roledata.profiles()),
+     'tls_plan: postfix_tls_tlsrpt_sender is required with postfix_tls_tlsrpt (RFC 8460 4.4 puts it in every report)'),
+    ('role plan (tls_plan)', 'a tlsrpt-reportd setting the role writes itself (dbname)',
+     lambda: tls_plan(tlsrpt_on(postfix_tls_tlsrpt_reportd_options={'dbname': '/tmp/r.sqlite'}),
+                      {'mail_version': '3.10.5', 'queue_directory': '/var/spool/postfix', 'tlsrpt_support': True},
+                      roledata.profiles()),
+     'tls_plan: postfix_tls_tlsrpt_reportd_options: dbname not a setting the role passes on'),
+    ('TLS report (tlsrpt_read)', 'a Maildir message over twice the cap (a huge attachment)',
+     tlsrpt_oversized, 'more than twice the 1024-byte cap; not read'),
+    ('What senders saw (tls_tlsrpt_findings)', 'a failure share over 100 percent',
+     lambda: tls_tlsrpt_findings([], 150), 'tlsrpt: the failure share threshold must be 0 to 100 (percent), not 150'),
     ('ACME (tls_acme_certificate)', 'renew_days of 0 (renewal on every run)', lambda: settings_for(
         'ecdsa', ['mx.example.org'], '/etc/postfix/tls', '/var/lib/mailtls-postfix', '/etc/postfix',
         'https://acme.example/dir', renew_days=0),

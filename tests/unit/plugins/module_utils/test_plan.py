@@ -83,11 +83,14 @@ smtp       unix  -       -       y       -       -       smtp
 """
 HOSTS = {
     'bullseye': {'mail_version': '3.5.25', 'default_database_type': 'hash', 'master': MASTER,
-                 'config_file_known': True, 'openssl_version_number': 0x1010117f},
+                 'config_file_known': True, 'openssl_version_number': 0x1010117f,
+                 'queue_directory': '/var/spool/postfix', 'tlsrpt_support': False},
     'bookworm': {'mail_version': '3.7.11', 'default_database_type': 'hash', 'master': MASTER,
-                 'config_file_known': True, 'openssl_version_number': 0x30000140},
+                 'config_file_known': True, 'openssl_version_number': 0x30000140,
+                 'queue_directory': '/var/spool/postfix', 'tlsrpt_support': False},
     'trixie': {'mail_version': '3.10.5', 'default_database_type': 'lmdb', 'master': MASTER,
-               'config_file_known': True, 'openssl_version_number': 0x30500090},
+               'config_file_known': True, 'openssl_version_number': 0x30500090,
+               'queue_directory': '/var/spool/postfix', 'tlsrpt_support': True},
 }
 PROFILES = roledata.profiles(postfix_tls_config_dir='/etc/postfix')
 DH = '-----BEGIN DH PARAMETERS-----\nMIIB\n-----END DH PARAMETERS-----\n'
@@ -295,3 +298,50 @@ def test_acme_certificates_bring_the_scheduled_renewal_into_the_plan():
     with pytest.raises(AnsibleFilterError, match="certificate 'ecdsa': the ACME directory must be an https:// URL "
                                                  r"\(postfix_tls_acme_directory\), not ''"):
         tls_plan(dict(role, acme_directory=''), HOSTS['trixie'], PROFILES, DH)
+
+
+TLSRPT = dict(postfix_tls_tlsrpt=True, postfix_tls_tlsrpt_organization='Example Mail %', postfix_tls_tlsrpt_contact='mailto:tlsrpt@example.org',
+              postfix_tls_tlsrpt_sender='noreply-tlsrpt@example.org')
+
+
+def test_tlsrpt_writes_the_reporters_files_and_the_two_parameters():
+    import configparser
+    p = role_plan('trixie', **TLSRPT)
+    assert (p['main_cf']['smtp_tlsrpt_enable'], p['main_cf']['smtp_tlsrpt_socket_name']) == ('yes', 'run/tlsrpt/tlsrpt.sock')
+    written = dict((f['path'], f['content']) for f in p['write'])
+    # the files are read back as tlsrpt-reporter reads them (configparser, with its interpolation)
+    cfg = configparser.ConfigParser()
+    cfg.read_string(written['/etc/tlsrpt/collectd.cfg'] + written['/etc/tlsrpt/fetcher.cfg'] + written['/etc/tlsrpt/reportd.cfg'])
+    assert cfg['tlsrpt_collectd']['socketname'] == '/var/spool/postfix/run/tlsrpt/tlsrpt.sock'
+    assert cfg['tlsrpt_collectd']['storage'] == cfg['tlsrpt_fetcher']['storage'] == 'sqlite:///var/lib/tlsrpt/collectd.sqlite'
+    assert cfg['tlsrpt_reportd']['organization_name'] == 'Example Mail %'
+    assert cfg['tlsrpt_reportd']['sender_address'] == 'noreply-tlsrpt@example.org'
+    assert cfg['tlsrpt_reportd']['fetchers'] == '/opt/mailtls/tlsrpt-reporter/bin/tlsrpt-fetcher --config_file /etc/tlsrpt/fetcher.cfg'
+    unit = written['/etc/systemd/system/tlsrpt-collectd.service']
+    assert 'ExecStart=/opt/mailtls/tlsrpt-reporter/bin/tlsrpt-collectd --config_file /etc/tlsrpt/collectd.cfg' in unit
+    assert 'User=_tlsrpt' in unit
+    # every file is in the rollback set, outside Postfix's directory, and the units are the plan's systemd units
+    assert set(written) - {'/etc/postfix/mailtls-openssl.cnf'} <= set(p['outside_postfix']) and set(written) <= set(p['files'])
+    assert {'/etc/systemd/system/tlsrpt-collectd.service', '/etc/systemd/system/tlsrpt-reportd.service'} <= set(p['systemd_units'])
+    assert p['tlsrpt'] == {'socket': '/var/spool/postfix/run/tlsrpt/tlsrpt.sock',
+                           'units': ['tlsrpt-collectd.service', 'tlsrpt-reportd.service']}
+    # off: on 3.10 the two parameters are removed, before 3.10 they are not named at all
+    off = role_plan('trixie')['main_cf']
+    assert off['smtp_tlsrpt_enable'] is None and off['smtp_tlsrpt_socket_name'] is None
+    assert 'smtp_tlsrpt_enable' not in role_plan('bookworm')['main_cf'] and role_plan('trixie')['tlsrpt'] is None
+
+
+@pytest.mark.parametrize('image,host,variables,message', [
+    ('bookworm', None, {}, r'postfix_tls_tlsrpt: Postfix 3\.7\.11 has no TLSRPT client \(smtp_tlsrpt_enable is new in 3\.10\)'),
+    ('trixie', dict(HOSTS['trixie'], tlsrpt_support=False), {}, r'Postfix 3\.10\.5 was built without TLSRPT'),
+    ('trixie', None, {'postfix_tls_tlsrpt_sender': ''}, r'postfix_tls_tlsrpt_sender is required'),
+    ('trixie', None, {'postfix_tls_tlsrpt_sender': 'reports'}, r"postfix_tls_tlsrpt_sender 'reports' is not a mail address"),
+    ('trixie', None, {'postfix_tls_tlsrpt_organization': 'a\nb'}, r'postfix_tls_tlsrpt_organization must be one line'),
+    ('trixie', None, {'postfix_tls_tlsrpt_reportd_options': {'dbname': '/tmp/x'}},
+     r'postfix_tls_tlsrpt_reportd_options: dbname not a setting the role passes on'),
+    ('trixie', None, {'postfix_tls_tlsrpt_reportd_options': {'spread_out_delivery': '10'}},
+     r'spread_out_delivery must be a whole number'),
+])
+def test_tlsrpt_refusals_name_the_reason(image, host, variables, message):
+    with pytest.raises(MailTLSError, match=message):
+        role_plan(image, host, **dict(TLSRPT, **variables))

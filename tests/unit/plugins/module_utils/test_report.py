@@ -282,3 +282,50 @@ def test_a_host_whose_mail_was_all_authenticated_and_bad_input(checks, tmp_path)
     assert build({'mx1': {'checks': checks}})['volume'] is None
     with pytest.raises(MailTLSError, match='maillog of mx1 must be a tls_maillog result'):
         build({'mx1': {'checks': checks, 'maillog': {'nexthops': 'x'}}})
+
+
+def _tlsrpt_result():
+    """A tlsrpt_read result: two domains, one with an induced failure type over 1% of its sessions."""
+    return {'reports': 2, 'malformed': [{'source': 'message 3: r.zip', 'reason': 'a zip archive, not gzip'}],
+            'summary': [
+                {'organization': 'mx.sender.test', 'policy_domain': 'acme.test', 'policy_type': 'no-policy-found',
+                 'day': '2026-12-04', 'success': 300, 'failure': 0},
+                {'organization': 'mx.sender.test', 'policy_domain': 'badtlsa.acme.test', 'policy_type': 'tlsa',
+                 'day': '2026-12-04', 'success': 0, 'failure': 4}],
+            'failures': [{'organization': 'mx.sender.test', 'policy_domain': 'badtlsa.acme.test', 'policy_type': 'tlsa',
+                          'day': '2026-12-04', 'receiving_mx': 'badtlsa-mx.acme.test',
+                          'result_type': 'certificate-not-trusted', 'sending_mta_ip': '10.89.0.4', 'sessions': 4}]}
+
+
+def test_what_senders_saw_is_a_section_and_its_failures_are_problems(checks):
+    posture = {'ports': [{'port': 587, 'protocol': 'submission', 'tls_mode': 'starttls'}],
+               'findings': [{'port': 587, 'severity': 'bad', 'text': 'mx1:587 takes MAIL before STARTTLS'}]}
+    report = build({'mx1': {'checks': checks[:1], 'posture': posture, 'tlsrpt': [_tlsrpt_result()]}}, warn_days=21)
+    senders = report['senders']
+    assert senders['fleet'] == {'success': 300, 'failure': 4, 'sessions': 304, 'success_share': 98.68}
+    assert [(f['policy_domain'], f['receiving_mx'], f['result_type'], f['severity']) for f in senders['failures']] == [
+        ('badtlsa.acme.test', 'badtlsa-mx.acme.test', 'certificate-not-trusted', 'bad')]
+    assert senders['malformed'][0]['host'] == 'mx1'
+    # the problems: the own port and the senders' failure type, worst first; the summary counts the same list
+    kinds = [(p['kind'], p['severity']) for p in report['problems']]
+    assert ('own', 'bad') in kinds and ('senders', 'bad') in kinds
+    assert report['summary']['problems'] == len(report['problems'])
+    assert report['summary']['senders']['sessions'] == 304 and report['summary']['senders']['malformed'] == 1
+    md = render(report, 'markdown')
+    assert '## What senders saw (their SMTP TLS reports)' in md
+    assert '| badtlsa.acme.test | badtlsa-mx.acme.test | **certificate-not-trusted** (bad) | 4 | 100.0% | 10.89.0.4 | mx.sender.test |' in md
+    assert '| **all** | | | | 304 | 300 | 4 | 98.7% |' in md
+    assert '- **BAD** mx1 port 587 (submission (starttls)): mx1:587 takes MAIL before STARTTLS' in md
+    assert '- **BAD** senders report badtlsa.acme.test: senders reported 4 session(s) failing with certificate-not-trusted' in md
+    assert '| Problems | %d |' % len(report['problems']) in md
+    page = render(report, 'html')
+    assert re.search(r'<table id="senders">.*<tr class="bad"><td>badtlsa\.acme\.test</td><td>badtlsa-mx\.acme\.test</td>'
+                     r'<td>certificate-not-trusted</td>', page, re.S)
+    assert 'senders report failed TLS sessions' not in page  # the own port is named first in the verdict
+    assert page.count('<li class="bad" data-kind=') == len([p for p in report['problems'] if p['severity'] == 'bad'])
+
+
+def test_no_senders_section_without_reports(checks):
+    report = build({'mx1': {'checks': checks[:1]}}, warn_days=21)
+    assert report['senders'] is None and 'senders' not in report['summary']
+    assert 'What senders saw' not in render(report, 'markdown')

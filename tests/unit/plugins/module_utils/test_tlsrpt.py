@@ -142,8 +142,19 @@ def test_an_mbox_is_read_one_message_at_a_time_and_each_bad_report_named(tmp_pat
 def test_a_maildir_and_a_directory_of_files(tmp_path):
     box = mailbox.Maildir(str(tmp_path / 'Maildir'))
     box.add(mail([('application/tlsrpt+gzip', 'a.json.gz', gz(report('a', success=7)))]))
+    box.add(mail([('application/tlsrpt+gzip', 'b.json.gz', gz(report('b', success=5)))]))
+    key = box.add(mail([('application/tlsrpt+json', 'c.json', json.dumps(report('c', success=1)).encode() + b' ' * 4096)]))
+    # one message moved to cur/ (read as a mail client leaves it), one over twice the cap: named, not read
+    box.get_message(key)
+    msg = box.get_message(key)
+    msg.set_subdir('cur')
+    box[key] = msg
     got = read(str(tmp_path / 'Maildir'), NOW)
-    assert got['reports'] == 1 and got['summary'][0]['success'] == 7 and got['malformed'] == []
+    assert got['reports'] == 3 and got['summary'][0]['success'] == 13 and got['malformed'] == []
+    got = read(str(tmp_path / 'Maildir'), NOW, cap=2048)
+    assert got['reports'] == 2 and got['summary'][0]['success'] == 12
+    assert [m['source'].split('/')[0] for m in got['malformed']] == ['message cur']
+    assert 'more than twice the 2048-byte cap; not read' in got['malformed'][0]['reason']
     files = tmp_path / 'files'
     files.mkdir()
     (files / 'a.json.gz').write_bytes(gz(report('a', success=1)))
@@ -166,3 +177,53 @@ def test_bad_reports_name_the_reason(data, message):
     with pytest.raises(ReportError) as e:
         check(decode(data), NOW)
     assert message in str(e.value)
+
+
+def test_findings_weigh_each_failure_type_by_the_domains_sessions(tmp_path):
+    """RFC 8460's example and a second organisation's report, from two directories (two mailboxes): 5326 + 990
+    successful and 303 + 10 failed sessions; certificate-expired is 100 of 6629 sessions (1.51%), over 1% and
+    bad; validation-failure 3 (0.05%) a warning; tlsa-invalid belongs to another domain."""
+    from ansible_collections.mailtls.postfix.plugins.module_utils._tlsrpt import findings
+    one, two = tmp_path / 'a', tmp_path / 'b'
+    one.mkdir()
+    two.mkdir()
+    (one / 'rfc.json').write_text(RFC_EXAMPLE)
+    other = json.loads(RFC_EXAMPLE)
+    other.update({'organization-name': 'Org-Y', 'report-id': 'y1'})
+    other['policies'][0]['summary'] = {'total-successful-session-count': 990, 'total-failure-session-count': 10}
+    other['policies'][0]['failure-details'] = [{'result-type': 'certificate-expired', 'sending-mta-ip': '192.0.2.9',
+                                                'receiving-mx-hostname': 'mx1.mail.company-y.example',
+                                                'failed-session-count': 10}]
+    (two / 'y.json.gz').write_bytes(gz(other))
+    (two / 'x.json.gz').write_bytes(gz(report(failed=[('mx.example.com', 5)])))
+    got = findings([read(str(one), NOW), read(str(two), NOW)])
+    assert got['reports'] == 3 and got['malformed'] == []
+    company = [d for d in got['domains'] if d['policy_domain'] == 'company-y.example'][0]
+    assert (company['success'], company['failure'], company['sessions'], company['organizations']) == (6316, 313, 6629, 2)
+    assert company['success_share'] == round(100.0 * 6316 / 6629, 2)
+    by = dict(((f['policy_domain'], f['result_type']), f) for f in got['findings'])
+    expired = by[('company-y.example', 'certificate-expired')]
+    assert (expired['severity'], expired['sessions'], expired['share']) == ('bad', 110, round(100.0 * 110 / 6629, 2))
+    assert 'mx1.mail.company-y.example' in expired['text'] and '6629 sessions' in expired['text']
+    assert by[('company-y.example', 'validation-failure')]['severity'] == 'warn'
+    assert by[('example.com', 'tlsa-invalid')]['severity'] == 'bad'  # 5 of 15
+    row = [f for f in got['failures'] if f['result_type'] == 'certificate-expired'][0]
+    assert row['sending_mtas'] == ['192.0.2.9', '2001:db8:abcd:0012::1'] and row['organizations'] == ['Company-X', 'Org-Y']
+    assert got['findings'][0]['severity'] == 'bad'
+    assert got['fleet'] == {'success': 6326, 'failure': 318, 'sessions': 6644, 'success_share': round(100.0 * 6326 / 6644, 2)}
+    # a threshold of 2%: certificate-expired (1.66%) is a warning
+    assert [f['severity'] for f in findings([read(str(one), NOW), read(str(two), NOW)], 2)['findings']
+            if f['result_type'] == 'certificate-expired'] == ['warn']
+
+
+@pytest.mark.parametrize('results, share, message', [
+    ('text', 1, 'expected tlsrpt_read results'),
+    ([{'reports': 1}], 1, 'result 0 is not a tlsrpt_read result'),
+    ([], 'lots', 'must be a number'),
+    ([], 101, 'must be 0 to 100'),
+])
+def test_findings_refuse_what_is_not_a_result(results, share, message):
+    from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
+    from ansible_collections.mailtls.postfix.plugins.module_utils._tlsrpt import findings
+    with pytest.raises(MailTLSError, match=message):
+        findings(results, share)

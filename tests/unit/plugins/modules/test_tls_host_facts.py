@@ -26,6 +26,8 @@ def sh(*argv):
 out = {'facts': module('tls_host_facts', {})}
 out['postconf'] = dict((n, sh('postconf', '-h', n)[1].strip()) for n in ('mail_version', 'default_database_type', 'daemon_directory'))
 out['master'] = sh('postconf', '-M')[1]
+out['queue_directory'] = sh('postconf', '-h', 'queue_directory')[1].strip()
+out['ldd_smtp'] = sh('ldd', os.path.join(out['postconf']['daemon_directory'], 'smtp'))[1]
 out['known_rc'] = sh('postconf', '-d', 'tls_config_file')[0]
 lib = out['facts'].get('openssl_library', '')
 owner = sh('dpkg-query', '-S', lib)[1] or sh('dpkg-query', '-S', os.path.realpath(lib))[1]
@@ -52,6 +54,9 @@ def test_the_facts_are_what_postfix_openssl_and_debian_say(work, line):
         assert facts[name] == got['postconf'][name]
     assert facts['mail_version'].startswith(line + '.')
     assert facts['master'] == got['master'] and 'smtpd' in facts['master']
+    assert facts['queue_directory'] == got['queue_directory']
+    # TLSRPT read from the program: the one Debian links with libtlsrpt (3.10 in Debian 13) has it, the others not
+    assert facts['tlsrpt_support'] is ('libtlsrpt' in got['ldd_smtp']) is (line == '3.10')
     assert facts['config_file_known'] == (got['known_rc'] == 0)
     # the library's own version is the one of the Debian package that ships it (1.1.1w-0+deb11u1 -> 1.1.1w)
     assert got["package"].startswith("libssl"), got["package"]
