@@ -23,6 +23,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import hashlib
 import json
 import os
 import posixpath
@@ -35,7 +36,7 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._certinfo import m
 from ansible_collections.mailtls.postfix.plugins.module_utils._chainfile import (
     cert_files, check_chain, first_certificate, read_secret, write_secret)
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._files import ensure_directory
+from ansible_collections.mailtls.postfix.plugins.module_utils._files import ensure_directory, write_atomic
 from ansible_collections.mailtls.postfix.plugins.module_utils._hostkey import key_pins, new_key_pem
 
 try:
@@ -274,6 +275,26 @@ def _reload_postfix(settings, previous, run):
         raise AcmeError('postfix reload failed: %s' % (stderr or stdout).strip())
 
 
+def _reload_dovecot(settings, run):
+    """Reload Dovecot where the dovecot role serves this chain file (its state file lists it) and Dovecot runs;
+    record the new file's digest there, as the role would. -> True when Dovecot was reloaded."""
+    path = os.path.join(os.path.dirname(settings['state_dir']), 'dovecot-tls.json')
+    try:
+        with open(path) as f:
+            state = json.load(f)
+    except (IOError, OSError, ValueError):
+        return False
+    if settings['chain'] not in (state.get('certificates') or {}):
+        return False
+    rc, dummy, dummy2 = run(['doveadm', 'reload'], {})
+    if rc != 0:
+        return False  # Dovecot is not running: it reads the new file when it starts
+    with open(settings['chain'], 'rb') as f:
+        state['certificates'][settings['chain']] = hashlib.sha256(f.read()).hexdigest()
+    write_atomic(path, json.dumps(state).encode('utf-8'), 0o600)
+    return True
+
+
 def current(settings):
     """What is installed now, for a diff: the pins of the keys that exist and the certificate's expiry."""
     pins = [_pin(k, p) for p, k in ((p, _read_key(p)) for p in (settings['key'], settings.get('next_key'))) if k]
@@ -362,6 +383,8 @@ def certificate(settings, check_mode=False, force=False, rotate=False, reload=Fa
         if reload:
             _reload_postfix(settings, installed, run)
             result['actions'].append('reloaded Postfix')
+            if _reload_dovecot(settings, run):
+                result['actions'].append('reloaded Dovecot')
         result.update(not_after=facts['not_after'], issuer=facts['issuer'])
     result['status'] = 'renewed: %s' % reason if reason else 'keys made'
     return result

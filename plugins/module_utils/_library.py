@@ -62,16 +62,17 @@ def openssl_version_text(number):
     return '%d.%d.%d%s' % (major, minor, fix, chr(ord('a') + letter - 1) if letter else '')
 
 
-def linked_openssl(module, daemon_directory):
-    """The OpenSSL that ``daemon_directory``/smtpd links: ldd names its libssl, which is loaded and asked for
-    its version (OpenSSL_version_num). ``module``: the AnsibleModule that runs ldd (an argv list, no shell).
-    -> {'openssl_version', 'openssl_version_number', 'openssl_library'}; MailTLSError when there is none."""
-    smtpd = os.path.join(daemon_directory, 'smtpd')
+def linked_openssl(module, daemon_directory, program=None):
+    """The OpenSSL that ``daemon_directory``/smtpd (or the file ``program``) links: ldd names its libssl, which is
+    loaded and asked for its version (OpenSSL_version_num). ``module``: the AnsibleModule that runs ldd (an argv
+    list, no shell). -> {'openssl_version', 'openssl_version_number', 'openssl_library'}; MailTLSError when there
+    is none."""
+    path_of = program or os.path.join(daemon_directory, 'smtpd')
     ldd = module.get_bin_path('ldd', required=True)
-    rc, out, err = module.run_command([ldd, smtpd])
+    rc, out, err = module.run_command([ldd, path_of])
     path = libssl_path(out) if rc == 0 else None
     if not path:
-        raise MailTLSError('%s: ldd shows no libssl (is Postfix built with TLS?): %s' % (smtpd, (err or out).strip()))
+        raise MailTLSError('%s: ldd shows no libssl (is it built with TLS?): %s' % (path_of, (err or out).strip()))
     try:
         library = ctypes.CDLL(path)
         library.OpenSSL_version_num.restype = ctypes.c_ulong

@@ -325,6 +325,13 @@ LAB_IMAGE = 'localhost/mailtls-lab:bookworm'
 _TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 
 
+def inner_work(tmp_path_factory, name, script):
+    """A directory for lab_image_runner with ``script`` as its inner.py."""
+    path = tmp_path_factory.mktemp(name)
+    (path / 'inner.py').write_text(script)
+    return path
+
+
 def lab_image_runner(work, image=LAB_IMAGE):
     """A function that runs ``python3 /work/inner.py ARGS...`` in a fresh lab container (no network), with this
     collection at /src/ansible_collections/mailtls/postfix and Ansible's package at /src/ansible (read-only), the

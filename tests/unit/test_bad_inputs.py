@@ -30,6 +30,7 @@ from ansible_collections.mailtls.postfix.plugins.module_utils._errors import Mai
 from ansible_collections.mailtls.postfix.plugins.module_utils._library import baseline
 from ansible_collections.mailtls.postfix.plugins.module_utils._decide import decide
 from ansible_collections.mailtls.postfix.plugins.module_utils._domainpolicy import publication
+from ansible_collections.mailtls.postfix.plugins.module_utils._dovecot import plan as dovecot_plan
 from ansible_collections.mailtls.postfix.plugins.module_utils._tlsrpt import decode as tlsrpt_decode, read as tlsrpt_read
 from ansible_collections.mailtls.postfix.plugins.filter.tls_tlsrpt_findings import tls_tlsrpt_findings
 from ansible_collections.mailtls.postfix.plugins.module_utils._mxprobe import parse_destinations
@@ -58,6 +59,14 @@ def duplicates():
 
 TLSRPT_ON = dict(postfix_tls_tlsrpt=True, postfix_tls_tlsrpt_organization='Example', postfix_tls_tlsrpt_contact='mailto:p@example.org',
                  postfix_tls_tlsrpt_sender='noreply@example.org')
+
+
+# the settings of Debian's Dovecot 2.3 and 2.4 that the role writes (doveconf -d of the lab images names them all)
+DOVECOT_23_KNOWN = {'import_environment', 'ssl', 'disable_plaintext_auth', 'ssl_cert', 'ssl_key', 'ssl_alt_cert', 'ssl_alt_key',
+                    'ssl_min_protocol', 'ssl_cipher_list', 'ssl_curve_list', 'ssl_prefer_server_ciphers'}
+DOVECOT_24_KNOWN = {'import_environment', 'ssl', 'auth_allow_cleartext', 'ssl_server_cert_file', 'ssl_server_key_file',
+                    'ssl_server_alt_cert_file', 'ssl_server_alt_key_file', 'ssl_min_protocol', 'ssl_cipher_list',
+                    'ssl_curve_list', 'ssl_server_prefer_ciphers'}
 
 
 def tlsrpt_on(**changes):
@@ -306,6 +315,17 @@ CASES = [
      tlsrpt_oversized, 'more than twice the 1024-byte cap; not read'),
     ('What senders saw (tls_tlsrpt_findings)', 'a failure share over 100 percent',
      lambda: tls_tlsrpt_findings([], 150), 'tlsrpt: the failure share threshold must be 0 to 100 (percent), not 150'),
+    ('Dovecot (role dovecot)', 'a profile that needs a setting this Dovecot does not have (ssl_curve_list)',
+     lambda: dovecot_plan('2.3.19', DOVECOT_23_KNOWN - {'ssl_curve_list'}, roledata.profiles()['intermediate'],
+                          ['/etc/postfix/tls/rsa.pem'], {'imaps': True}),
+     'Dovecot 2.3.19 does not know ssl_curve_list: this profile cannot be applied here; nothing was written'),
+    ('Dovecot (role dovecot)', 'three certificates (Dovecot serves one RSA and one ECDSA key)',
+     lambda: dovecot_plan('2.4.1', DOVECOT_24_KNOWN, roledata.profiles()['intermediate'],
+                          ['/a.pem', '/b.pem', '/c.pem'], {'imaps': True}),
+     '3 certificates: Dovecot serves at most two (one RSA, one ECDSA: ssl_cert and its alt)'),
+    ('Dovecot (role dovecot)', 'Dovecot 2.2 (no ssl_min_protocol)',
+     lambda: dovecot_plan('2.2.36', DOVECOT_23_KNOWN, roledata.profiles()['intermediate'], ['/a.pem'], {}),
+     'Dovecot 2.2.36 is too old for this role: it needs 2.3 or 2.4 (ssl_min_protocol is new in 2.3)'),
     ('ACME (tls_acme_certificate)', 'renew_days of 0 (renewal on every run)', lambda: settings_for(
         'ecdsa', ['mx.example.org'], '/etc/postfix/tls', '/var/lib/mailtls-postfix', '/etc/postfix',
         'https://acme.example/dir', renew_days=0),

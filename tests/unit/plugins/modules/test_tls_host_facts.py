@@ -6,7 +6,7 @@ and Debian's package database (the version of the libssl package that holds the 
 """
 import pytest
 
-from labkit import lab_image_runner
+from labkit import inner_work, lab_image_runner
 
 IMAGES = {'3.5': 'localhost/mailtls-lab:bullseye', '3.7': 'localhost/mailtls-lab:bookworm',
           '3.10': 'localhost/mailtls-lab:trixie'}
@@ -40,9 +40,7 @@ print(json.dumps(out))
 
 @pytest.fixture(scope='module')
 def work(tmp_path_factory):
-    path = tmp_path_factory.mktemp('host-facts')
-    (path / 'inner.py').write_text(INNER)
-    return path
+    return inner_work(tmp_path_factory, 'host-facts', INNER)
 
 
 @pytest.mark.parametrize('line', sorted(IMAGES))
