@@ -128,7 +128,6 @@ def plan(version, known, profile, certificates, ports, openssl_number=0, postfix
     if unknown:
         raise MailTLSError('Dovecot %s does not know %s: this profile cannot be applied here; nothing was written'
                            % (version, ', '.join(unknown)))
-    warnings = []
     lines = ['# mailtls.postfix dovecot role: TLS for IMAP and POP3 (Dovecot %s). Written by Ansible; edits are '
              'replaced.' % version]
     lines += ['%s = %s' % item for item in settings]
@@ -150,7 +149,7 @@ def plan(version, known, profile, certificates, ports, openssl_number=0, postfix
     if postfix_sasl:
         lines += ['service auth {', '  unix_listener %s {' % postfix_sasl, '    mode = 0660', '    user = postfix',
                   '    group = postfix', '  }', '}']
-    return {'content': '\n'.join(lines) + '\n', 'settings': dict(settings), 'warnings': warnings,
+    return {'content': '\n'.join(lines) + '\n', 'settings': dict(settings),
             'openssl_config': openssl_config(sigalgs) if sigalgs else None,
             'listening': [port for option, dummy, dummy2, port, dummy3 in PORTS if ports.get(option)]}
 

@@ -163,6 +163,27 @@ def parts_of_message(raw):
     return found
 
 
+def _message_reports(label, raw):
+    """(label, kind, bytes) of each report in one message, whose bytes ``raw()`` returns; or one (label, None,
+    ReportError) when the message cannot be read or carries none."""
+    try:
+        for name, kind, data in parts_of_message(raw()):
+            yield '%s: %s' % (label, name), kind, data
+    except ReportError as e:
+        yield label, None, e
+
+
+def _maildir_file(entry, cap):
+    """The reader of one Maildir file (an os.scandir entry): its bytes, or ReportError over twice ``cap``."""
+    def raw():
+        size = entry.stat().st_size
+        if size > cap * 2:
+            raise ReportError('a message of %d bytes, more than twice the %d-byte cap; not read' % (size, cap))
+        with open(entry.path, 'rb') as f:
+            return f.read()
+    return raw
+
+
 def sources(path, cap=MAX_REPORT_BYTES):
     """(label, kind, bytes or ReportError) for every report under ``path``, one at a time: a Maildir (cur and
     new), an mbox file, or a directory of .json and .json.gz files (each read to twice ``cap``: more is refused
@@ -175,17 +196,7 @@ def sources(path, cap=MAX_REPORT_BYTES):
                 for entry in entries:
                     if entry.name.startswith('.') or not entry.is_file():
                         continue
-                    label = 'message %s/%s' % (sub, entry.name)
-                    try:
-                        if entry.stat().st_size > cap * 2:
-                            raise ReportError('a message of %d bytes, more than twice the %d-byte cap; not read'
-                                              % (entry.stat().st_size, cap))
-                        with open(entry.path, 'rb') as f:
-                            raw = f.read()
-                        for name, kind, data in parts_of_message(raw):
-                            yield '%s: %s' % (label, name), kind, data
-                    except ReportError as e:
-                        yield label, None, e
+                    yield from _message_reports('message %s/%s' % (sub, entry.name), _maildir_file(entry, cap))
         return
     if os.path.isfile(path):
         box = mailbox.mbox(path, factory=None, create=False)
@@ -201,12 +212,7 @@ def sources(path, cap=MAX_REPORT_BYTES):
     else:
         raise MailTLSError('%s is neither a Maildir, an mbox file nor a directory' % path)
     for key in keys:
-        label = 'message %s' % key
-        try:
-            for name, kind, data in parts_of_message(get(key)):
-                yield '%s: %s' % (label, name), kind, data
-        except ReportError as e:
-            yield label, None, e
+        yield from _message_reports('message %s' % key, lambda key=key: get(key))
 
 
 def read(path, now=None, cap=MAX_REPORT_BYTES):
@@ -310,18 +316,17 @@ def findings(results, fail_share=FAIL_SHARE):
         t = by_type.setdefault((domain, rtype), {'sessions': 0, 'mx': []})
         t['sessions'] += f['sessions']
         t['mx'].append(mx)
-    out = []
+    out, severities = [], {}
     for (domain, rtype), t in sorted(by_type.items()):
         share = _share(t['sessions'], sessions.get(domain, 0))
-        severity = 'bad' if share is None or share > fail_share else 'warn'
+        severity = severities[(domain, rtype)] = 'bad' if share is None or share > fail_share else 'warn'
         out.append({'severity': severity, 'policy_domain': domain, 'result_type': rtype, 'sessions': t['sessions'],
                     'share': share, 'mx': sorted(t['mx']),
                     'text': '%s: senders reported %d session(s) failing with %s at %s (%s of %d sessions; over %s%% is bad)'
                             % (domain, t['sessions'], rtype, ', '.join(sorted(t['mx'])),
                                '-' if share is None else '%g%%' % share, sessions.get(domain, 0), '%g' % fail_share)})
     for f in failure_rows:
-        f['severity'] = [x['severity'] for x in out
-                         if x['policy_domain'] == f['policy_domain'] and x['result_type'] == f['result_type']][0]
+        f['severity'] = severities[(f['policy_domain'], f['result_type'])]
     out.sort(key=lambda x: (x['severity'] != 'bad', -x['sessions'], x['policy_domain'], x['result_type']))
     domain_rows = [{'policy_domain': name, 'policy_types': sorted(d['types']), 'organizations': len(d['orgs']),
                     'days': len(d['days']), 'success': d['success'], 'failure': d['failure'],

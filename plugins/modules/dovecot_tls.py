@@ -120,12 +120,6 @@ reloaded:
   returned: success
   type: bool
   sample: true
-unsupported:
-  description: What the profile asks that this Dovecot cannot do.
-  returned: success
-  type: list
-  elements: str
-  sample: ["Dovecot 2.4.1 has no setting for the signature algorithms"]
 """
 
 import hashlib
@@ -135,24 +129,20 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailtls.postfix.plugins.module_utils._chainfile import check_chain, read_secret
+from ansible_collections.mailtls.postfix.plugins.module_utils._chainfile import check_chain
 from ansible_collections.mailtls.postfix.plugins.module_utils._dovecot import known_settings, parse_version, plan
 from ansible_collections.mailtls.postfix.plugins.module_utils._errors import MailTLSError
-from ansible_collections.mailtls.postfix.plugins.module_utils._files import ensure_directory, write_atomic
+from ansible_collections.mailtls.postfix.plugins.module_utils._files import apply, ensure_directory, write_atomic
 from ansible_collections.mailtls.postfix.plugins.module_utils._library import linked_openssl
+from ansible_collections.mailtls.postfix.plugins.module_utils._snapshot import restore as snapshot_restore, take
 
 # where Dovecot's TLS code is, per version: 2.3's iostream module, 2.4's library
 SSL_CODE = ('/usr/lib/dovecot/modules/libssl_iostream_openssl.so', '/usr/lib/dovecot/libdovecot.so.0',
             '/usr/lib/dovecot/libdovecot-sieve.so.0')
 
 
-def _run(module, argv):
-    rc, out, err = module.run_command(argv)
-    return rc, out, err
-
-
 def _master_pid(module, doveconf):
-    rc, out, dummy = _run(module, [doveconf, '-h', 'base_dir'])
+    rc, out, dummy = module.run_command([doveconf, '-h', 'base_dir'])
     base = out.strip() if rc == 0 and out.strip() else '/run/dovecot'
     try:
         with open(os.path.join(base, 'master.pid')) as f:
@@ -176,23 +166,15 @@ def _restart(module, dovecot, doveadm):
     """Restart Dovecot: through systemd where it runs, else doveadm stop and dovecot again."""
     systemctl = module.get_bin_path('systemctl')
     if systemctl and os.path.isdir('/run/systemd/system'):
-        _run(module, [systemctl, 'restart', 'dovecot'])
+        module.run_command([systemctl, 'restart', 'dovecot'])
     else:
-        _run(module, [doveadm, 'stop'])
+        module.run_command([doveadm, 'stop'])
         for dummy in range(50):
-            rc, dummy2, dummy3 = _run(module, [dovecot])
+            rc, dummy2, dummy3 = module.run_command([dovecot])
             if rc == 0:
                 break
             time.sleep(0.2)
     time.sleep(1)
-
-
-def _digests(paths):
-    out = {}
-    for path in paths:
-        with open(path, 'rb') as f:
-            out[path] = hashlib.sha256(f.read()).hexdigest()
-    return out
 
 
 def main():
@@ -218,17 +200,22 @@ def main():
         module.fail_json(msg='Dovecot is not installed here (no %s on PATH); nothing was written'
                          % ', '.join(n for n, b in (('dovecot', dovecot), ('doveconf', doveconf), ('doveadm', doveadm)) if not b))
     try:
-        rc, out, err = _run(module, [dovecot, '--version'])
+        rc, out, err = module.run_command([dovecot, '--version'])
         version = parse_version(out)
-        rc, defaults, err = _run(module, [doveconf, '-d'])
+        rc, defaults, err = module.run_command([doveconf, '-d'])
         if rc != 0:
             raise MailTLSError('doveconf -d failed: %s' % (err or defaults).strip()[-500:])
+        digests = {}
         for path in p['certificates']:
-            text = read_secret(path)
-            if text is None:
+            try:
+                with open(path, 'rb') as f:
+                    data = f.read()
+            except (IOError, OSError):
                 raise MailTLSError('%s cannot be read (a chain file: the key, then the chain); nothing was written' % path)
             # the key must match the first certificate; the error names the file, never the key
+            text = data.decode('ascii', 'replace')
             check_chain(path, text, text)
+            digests[path] = hashlib.sha256(data).hexdigest()
         number = 0
         for lib in SSL_CODE:
             if os.path.exists(lib):
@@ -241,68 +228,62 @@ def main():
                        p['postfix_sasl'], p['openssl_config_file'])
     except MailTLSError as e:
         module.fail_json(msg=str(e))
-    # the files, in the order they are written (the OpenSSL file first: the drop-in names it)
-    files = ([(p['openssl_config_file'], planned['openssl_config'].encode('utf-8'))] if planned['openssl_config'] else []) \
-        + [(p['config_file'], planned['content'].encode('utf-8'))]
-    before = {}
-    for path, dummy in files:
-        try:
-            with open(path, 'rb') as f:
-                before[path] = f.read()
-        except (IOError, OSError):
-            before[path] = None
-    digests = _digests(p['certificates'])
+    # the files, in the order they are written (the OpenSSL file first: the drop-in names it); compared (and
+    # their diff) by the collection's one file writer, which writes them below
+    files = ([{'path': p['openssl_config_file'], 'content': planned['openssl_config'], 'mode': 0o644}]
+             if planned['openssl_config'] else []) + [{'path': p['config_file'], 'content': planned['content'], 'mode': 0o644}]
+    try:
+        preview = apply(files, check_mode=True)
+    except MailTLSError as e:
+        module.fail_json(msg=str(e))
     try:
         with open(p['state_file']) as f:
             state = json.load(f)
     except (IOError, OSError, ValueError):
         state = {}
     result = {'changed': False, 'version': version, 'settings': planned['settings'], 'listening': planned['listening'],
-              'unsupported': planned['warnings'], 'reloaded': False}
-    differ = [(path, data) for path, data in files if before[path] != data]
-    file_changed = bool(differ)
+              'reloaded': False}
+    file_changed = bool(preview['written'])
     certs_changed = state.get('certificates') != digests
     if module._diff and file_changed:
-        result['diff'] = [{'before_header': path, 'after_header': path, 'after': data.decode('utf-8'),
-                           'before': (before[path] or b'').decode('utf-8', 'replace')} for path, data in differ]
+        result['diff'] = preview['diff']
     running = _master_pid(module, doveconf)
     if not file_changed and not (certs_changed and running):
         module.exit_json(**result)
     result['changed'] = True
     if module.check_mode:
         module.exit_json(**result)
+    # the rollback set: the files that will change, as they are now (the tls role's snapshot mechanism)
+    snapshot_dir = os.path.join(os.path.dirname(p['state_file']), 'dovecot-snapshot')
+    try:
+        record = take(preview['written'], snapshot_dir)
+    except MailTLSError as e:
+        module.fail_json(msg='%s; nothing was written' % e)
 
     def restore(reason):
         """Put the previous files back, reload a Dovecot that runs or ran, and fail with ``reason``."""
-        for path, dummy in differ:
-            if before[path] is None:
-                if os.path.exists(path):
-                    os.unlink(path)
-            else:
-                write_atomic(path, before[path], 0o644)
+        undone = snapshot_restore(record, snapshot_dir)
         if running:
             if _master_pid(module, doveconf):
-                _run(module, [doveadm, 'reload'])
+                module.run_command([doveadm, 'reload'])
             else:
-                _run(module, [dovecot])
+                module.run_command([dovecot])
         module.fail_json(msg='%s; %s%s' % (
-            reason, ', '.join(('the previous %s was put back' % path) if before[path] is not None
-                              else ('%s was removed again' % path) for path, dummy in differ),
+            reason, ', '.join(['the previous %s was put back' % path for path in undone['restored']]
+                              + ['%s was removed again' % path for path in undone['removed']]),
             ' and Dovecot keeps serving' if running else ''))
 
     try:
         if file_changed:
-            for path, data in differ:
-                ensure_directory(os.path.dirname(path), 0o755)
-                write_atomic(path, data, 0o644)
-            rc, out, err = _run(module, [doveconf, '-n'])
+            apply(files)
+            rc, out, err = module.run_command([doveconf, '-n'])
             if rc != 0:
                 restore('doveconf -n refused the configuration: %s' % (err or out).strip()[-1000:])
             # the settings in effect are ours: the file is read, and no later file sets them otherwise (doveconf
             # prints the certificate files of 2.4 only within ssl_server { }: the top-level settings tell)
             names = [n for n in planned['settings'] if n in ('ssl', 'disable_plaintext_auth', 'auth_allow_cleartext',
                                                              'ssl_min_protocol', 'ssl_cipher_list', 'ssl_curve_list')]
-            rc, out, err = _run(module, [doveconf] + names)
+            rc, out, err = module.run_command([doveconf] + names)
             effective = dict(line.split(' = ', 1) for line in out.splitlines() if ' = ' in line)
             wrong = ['%s is %r, not %r' % (n, effective.get(n), planned['settings'][n]) for n in names
                      if effective.get(n) != planned['settings'][n]]
@@ -316,7 +297,7 @@ def main():
                 _restart(module, dovecot, doveadm)
                 result['restarted'] = True
             else:
-                rc, out, err = _run(module, [doveadm, 'reload'])
+                rc, out, err = module.run_command([doveadm, 'reload'])
                 time.sleep(1)
                 if rc != 0:
                     restore('Dovecot did not take the reload (doveadm reload: %s)' % (err or out).strip()[-500:])
