@@ -20,6 +20,7 @@ __metaclass__ = type
 
 import json
 import posixpath
+import re
 
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.six import string_types
@@ -135,7 +136,8 @@ INPUTS = {
     'relayhost': {}, 'fingerprint_digest': 'sha256', 'profile': None, 'submission_profile': '',
     'server_protocols': '', 'server_mandatory_protocols': '', 'client_protocols': '',
     'client_mandatory_protocols': '', 'openssl_config_file': None, 'submission_587': False,
-    'submissions_465': False, 'submission_sasl': True, 'server_security_level': None, 'server_loglevel': None,
+    'submissions_465': False, 'submission_sasl': True, 'submission_sasl_type': '', 'submission_sasl_path': '',
+    'server_security_level': None, 'server_loglevel': None,
     'received_header': False, 'server_session_cache': None, 'ask_ccert': False, 'client_security_level': None,
     'client_cafile': None, 'client_chain_files': [], 'client_loglevel': None, 'client_session_cache': None,
     'dns_support_level': '', 'main_cf_extra': {}, 'hostnames': [], 'acme_directory': '', 'acme_email': '',
@@ -184,10 +186,38 @@ def _policy_entries(policies, relay):
             if not (isinstance(p, dict) and p.get('destination') == relay['relayhost'])] + [relay['policy']]
 
 
-def _services(v, submission_overrides, openssl, relay):
-    """master.cf: the submission services with SASL and another profile's -o values, the relay's wrapper
-    service, and every other TLS server service with the OpenSSL baseline's -o parameters."""
+# the characters a master.cf "-o name=value" cannot carry (the value is one white-space-free field; postconf -P
+# refuses the braces and commas of a multi-word value there)
+_O_VALUE_BAD = re.compile(r'[\s{},=]')
+
+
+def sasl_server(v, types):
+    """The submission services' SASL server parameters: {} or smtpd_sasl_type and smtpd_sasl_path. ``types``:
+    what `postconf -a` lists (None when unknown). MailTLSError names the input and the reason."""
+    kind, path = v['submission_sasl_type'], v['submission_sasl_path']
+    if not v['submission_sasl'] or (not kind and not path):
+        return {}
+    if kind not in ('', 'cyrus', 'dovecot'):
+        raise MailTLSError('postfix_tls_submission_sasl_type: %r is not a SASL server type Postfix has (cyrus, '
+                           'dovecot)' % (kind,))
+    if kind and types is not None and kind not in types:
+        raise MailTLSError('postfix_tls_submission_sasl_type: this Postfix was built without %s SASL (postconf -a '
+                           'lists %s)' % (kind, ', '.join(types) or 'none'))
+    if kind == 'dovecot' and not path:
+        raise MailTLSError('postfix_tls_submission_sasl_path: dovecot SASL needs the path of Dovecot\'s auth socket '
+                           '(private/auth, relative to queue_directory and inside the chroot, or inet:host:port)')
+    if path and (not isinstance(path, string_types) or _O_VALUE_BAD.search(path)):
+        raise MailTLSError('postfix_tls_submission_sasl_path: %r cannot be a master.cf -o value (no white space, '
+                           'braces, commas or "=")' % (path,))
+    return dict(([('smtpd_sasl_type', kind)] if kind else []) + ([('smtpd_sasl_path', path)] if path else []))
+
+
+def _services(v, submission_overrides, openssl, relay, sasl=None):
+    """master.cf: the submission services with SASL (its server type and path where given) and another
+    profile's -o values, the relay's wrapper service, and every other TLS server service with the OpenSSL
+    baseline's -o parameters."""
     extra = dict({'smtpd_sasl_auth_enable': 'yes'} if v['submission_sasl'] else {})
+    extra.update(sasl or {})
     extra.update(submission_overrides)
     extra.update(openssl['service_parameters'])
     services = []
@@ -297,6 +327,7 @@ def plan(role, host, profiles, dh_group='', program=None):
     dane_used = v['client_security_level'] in DANE_LEVELS or any(
         isinstance(e, dict) and e.get('level') in DANE_LEVELS for e in entries)
     dns_level = v['dns_support_level'] or ('dnssec' if dane_used else '')
+    sasl = sasl_server(v, host.get('sasl_server_types'))
     main_cf = dict(main_profile)
     main_cf.update(openssl['parameters'])
     main_cf.update({
@@ -357,7 +388,7 @@ def plan(role, host, profiles, dh_group='', program=None):
         'version': version, 'map_type': map_type, 'use_map': use_map, 'relay': relay, 'policy_entries': entries,
         'policy_map': v['policy_map'] if use_map else None,
         'sasl_map': v['sasl_password_map'] if relay.get('sasl') else None,
-        'chain_files': chain_files, 'given': given, 'main_cf': main_cf, 'services': _services(v, submission_overrides, openssl, relay),
+        'chain_files': chain_files, 'given': given, 'main_cf': main_cf, 'services': _services(v, submission_overrides, openssl, relay, sasl),
         'if_known': list(VERSION_DEPENDENT), 'absent': list(LEGACY_CERT_PARAMETERS) if v['certificates'] else [],
         'openssl': dict((k, openssl[k]) for k in ('signature_algorithms', 'groups')),
         'write': write, 'outside_postfix': [f['path'] for f in acme], 'dh_file': dh_file, 'files': files,

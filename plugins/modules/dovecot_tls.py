@@ -24,7 +24,8 @@ description:
   - Dovecot has no setting for the signature algorithms - the profile's list goes into O(openssl_config_file) as the
     system default of every TLS context, and Dovecot's processes get C(OPENSSL_CONF) through C(import_environment).
   - Each certificate file must hold a private key that matches its first certificate (the tls role's chain files do).
-  - After writing, C(doveconf -n) must accept the whole configuration and the values in effect must be the file's
+  - C(doveconf -n) must accept the configuration as it is before anything is written (a fault already there is
+    named as such); after writing, C(doveconf -n) must accept the whole configuration and the values in effect must be the file's
     (else it is not included, or a later file overrides it); then a running Dovecot is reloaded (C(doveadm reload)),
     or restarted once where its master does not have C(OPENSSL_CONF) yet, and must still run. Any failure puts the
     previous file back (and reloads again) - Dovecot keeps serving, no mailbox is touched.
@@ -202,6 +203,12 @@ def main():
     try:
         rc, out, err = module.run_command([dovecot, '--version'])
         version = parse_version(out)
+        # the configuration as it is must parse: a fault that is already there is named as such, not blamed on
+        # this change (and nothing is written over it)
+        rc, out, err = module.run_command([doveconf, '-n'])
+        if rc != 0:
+            raise MailTLSError("Dovecot's configuration is already refused before this change (doveconf -n: %s); "
+                               'nothing was written' % (err or out).strip()[-500:])
         rc, defaults, err = module.run_command([doveconf, '-d'])
         if rc != 0:
             raise MailTLSError('doveconf -d failed: %s' % (err or defaults).strip()[-500:])

@@ -14,8 +14,8 @@ short_description: What the tls role needs to know of a host's Postfix, read in 
 version_added: 0.2.0
 description:
   - Reads, in one module call, the facts the C(mailtls.postfix.tls) role plans from - C(mail_version),
-    C(default_database_type), C(daemon_directory) and C(queue_directory) (C(postconf -xh)); whether C(smtp) was
-    built with TLSRPT (read from the program); the services of master.cf (C(postconf -M));
+    C(default_database_type), C(daemon_directory) and C(queue_directory) (C(postconf -xh)); the SASL server types
+    (C(postconf -a)); whether C(smtp) was built with TLSRPT (read from the program); the services of master.cf (C(postconf -M));
     whether C(postconf -d) knows C(tls_config_file) (3.9, and 3.8.1, 3.7.6, 3.6.10, 3.5.20 and later); and the
     OpenSSL that C(smtpd) links - C(ldd) names its C(libssl), which is loaded and asked for its own version
     (C(OpenSSL_version_num)), so that the answer is the library Postfix runs with, not the C(openssl)
@@ -90,6 +90,12 @@ queue_directory:
   returned: success
   type: str
   sample: /var/spool/postfix
+sasl_server_types:
+  description: The SASL server types this Postfix was built with (C(postconf -a)).
+  returned: success
+  type: list
+  elements: str
+  sample: [cyrus, dovecot]
 tlsrpt_support:
   description:
     - Whether C(smtp) was built with TLSRPT (Postfix 3.10 or later with libtlsrpt), read from the program itself.
@@ -153,6 +159,7 @@ def main():
     facts = dict(zip(NAMES, (v.strip() for v in values)))
     facts['master'] = instance.postconf(['-M'])[0]
     facts['config_file_known'] = config_file_known(instance.postconf(['-d'])[0])
+    facts['sasl_server_types'] = instance.postconf(['-a'])[0].split()
     try:
         facts.update(linked_openssl(module, facts['daemon_directory']))
         facts['tlsrpt_support'] = tlsrpt_compiled(facts['daemon_directory'])

@@ -15,6 +15,7 @@ from ansible.errors import AnsibleFilterError
 from cryptography.hazmat.primitives import serialization
 
 import roledata
+from dovecot_cases import FAULTS as DOVECOT_FAULTS
 from publish_cases import REFUSALS
 
 from ansible_collections.mailtls.postfix.plugins.filter.tls_pins import tls_pins
@@ -323,6 +324,16 @@ CASES = [
      lambda: dovecot_plan('2.4.1', DOVECOT_24_KNOWN, roledata.profiles()['intermediate'],
                           ['/a.pem', '/b.pem', '/c.pem'], {'imaps': True}),
      '3 certificates: Dovecot serves at most two (one RSA, one ECDSA: ssl_cert and its alt)'),
+    ('role plan (tls_plan)', 'postfix_tls_submission_sasl_type dovecot without the socket\'s path',
+     lambda: tls_plan(roledata.inputs(postfix_tls_submission_587=True, postfix_tls_submission_sasl_type='dovecot'),
+                      {'mail_version': '3.7.11', 'sasl_server_types': ['cyrus', 'dovecot']}, roledata.profiles()),
+     "tls_plan: postfix_tls_submission_sasl_path: dovecot SASL needs the path of Dovecot's auth socket (private/auth, "
+     'relative to queue_directory and inside the chroot, or inet:host:port)'),
+    ('role plan (tls_plan)', 'postfix_tls_submission_sasl_type dovecot on a Postfix built without it',
+     lambda: tls_plan(roledata.inputs(postfix_tls_submission_587=True, postfix_tls_submission_sasl_type='dovecot',
+                                      postfix_tls_submission_sasl_path='private/auth'),
+                      {'mail_version': '3.7.11', 'sasl_server_types': ['cyrus']}, roledata.profiles()),
+     'tls_plan: postfix_tls_submission_sasl_type: this Postfix was built without dovecot SASL (postconf -a lists cyrus)'),
     ('Dovecot (role dovecot)', 'Dovecot 2.2 (no ssl_min_protocol)',
      lambda: dovecot_plan('2.2.36', DOVECOT_23_KNOWN, roledata.profiles()['intermediate'], ['/a.pem'], {}),
      'Dovecot 2.2.36 is too old for this role: it needs 2.3 or 2.4 (ssl_min_protocol is new in 2.3)'),
@@ -417,6 +428,15 @@ def render():
             '| # | bad input | error (part of the message) | case |', '| --- | --- | --- | --- |']
     for i, (case, bad, message) in enumerate(REFUSALS, len(CASES) + len(ROLE_CASES) + 1):
         out.append('| %d | %s | `%s` | %s |' % (i, bad, message.replace('|', '\\|'), case))
+    out += ['', '## Dovecot (dovecot_tls in the lab images)', '',
+            'Run by `tests/unit/plugins/modules/test_dovecot_tls.py` in each lab image, with Debian\'s own Dovecot',
+            '(2.3.13, 2.3.19 and 2.4.1) running: each input or fault gives its message, and the module leaves what the',
+            'last column says. A profile this Dovecot cannot do is in the first table (Dovecot (role dovecot)).', '',
+            '| # | bad input or fault | error (part of the message) | what is left | case |',
+            '| --- | --- | --- | --- | --- |']
+    start = len(CASES) + len(ROLE_CASES) + len(REFUSALS) + 1
+    for i, (case, bad, message, left) in enumerate(DOVECOT_FAULTS, start):
+        out.append('| %d | %s | `%s` | %s | %s |' % (i, bad, message.replace('|', '\\|'), left, case))
     return '\n'.join(out) + '\n'
 
 

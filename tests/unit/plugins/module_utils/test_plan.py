@@ -172,6 +172,40 @@ def test_submission_services_with_sasl_and_another_profile():
     assert 'submissions' not in [s['name'] for s in q['services']]
 
 
+def test_submission_sasl_through_dovecot():
+    host = dict(HOSTS['trixie'], sasl_server_types=['cyrus', 'dovecot'])
+    p = role_plan(host=host, postfix_tls_submission=True, postfix_tls_submission_sasl_type='dovecot',
+                  postfix_tls_submission_sasl_path='private/auth')
+    for service in [s for s in p['services'] if s['name'] in ('submission', 'submissions')]:
+        assert service['parameters']['smtpd_sasl_type'] == 'dovecot'
+        assert service['parameters']['smtpd_sasl_path'] == 'private/auth'
+    # only the submission services: port 25 offers no AUTH, and main.cf keeps its own type
+    assert 'smtpd_sasl_type' not in [s for s in p['services'] if s['name'] == 'smtp'][0]['parameters']
+    assert 'smtpd_sasl_type' not in p['main_cf']
+    # SASL off: nothing of the server type is written either
+    q = role_plan(host=host, postfix_tls_submission_587=True, postfix_tls_submission_sasl=False,
+                  postfix_tls_submission_sasl_type='dovecot', postfix_tls_submission_sasl_path='private/auth')
+    assert 'smtpd_sasl_type' not in [s for s in q['services'] if s['name'] == 'submission'][0]['parameters']
+
+
+@pytest.mark.parametrize('variables, host_types, message', [
+    (dict(postfix_tls_submission_sasl_type='dovecot'), ['cyrus', 'dovecot'],
+     "postfix_tls_submission_sasl_path: dovecot SASL needs the path of Dovecot's auth socket"),
+    (dict(postfix_tls_submission_sasl_type='dovecot', postfix_tls_submission_sasl_path='private/auth'), ['cyrus'],
+     'postfix_tls_submission_sasl_type: this Postfix was built without dovecot SASL (postconf -a lists cyrus)'),
+    (dict(postfix_tls_submission_sasl_type='courier'), None,
+     "postfix_tls_submission_sasl_type: 'courier' is not a SASL server type Postfix has (cyrus, dovecot)"),
+    (dict(postfix_tls_submission_sasl_type='dovecot', postfix_tls_submission_sasl_path='private/auth x'), None,
+     "postfix_tls_submission_sasl_path: 'private/auth x' cannot be a master.cf -o value"),
+    (dict(postfix_tls_submission_sasl_path='a,b'), None, "'a,b' cannot be a master.cf -o value"),
+])
+def test_submission_sasl_refusals(variables, host_types, message):
+    host = dict(HOSTS['bookworm'], sasl_server_types=host_types) if host_types is not None else HOSTS['bookworm']
+    with pytest.raises(MailTLSError) as err:
+        role_plan(host=host, postfix_tls_submission_587=True, **variables)
+    assert message in str(err.value)
+
+
 def test_operator_protocols_are_written_for_the_version():
     p = role_plan('bullseye', postfix_tls_server_protocols='>=TLSv1.3')
     assert p['main_cf']['smtpd_tls_protocols'] == '!SSLv2, !SSLv3, !TLSv1, !TLSv1.1, !TLSv1.2'

@@ -56,6 +56,8 @@ def test_the_facts_are_what_postfix_openssl_and_debian_say(work, line):
     # TLSRPT read from the program: the one Debian links with libtlsrpt (3.10 in Debian 13) has it, the others not
     assert facts['tlsrpt_support'] is ('libtlsrpt' in got['ldd_smtp']) is (line == '3.10')
     assert facts['config_file_known'] == (got['known_rc'] == 0)
+    # Debian builds its Postfix with both SASL server types (its postfix package links libsasl2 and has xsasl_dovecot)
+    assert facts['sasl_server_types'] == ['cyrus', 'dovecot']
     # the library's own version is the one of the Debian package that ships it (1.1.1w-0+deb11u1 -> 1.1.1w)
     assert got["package"].startswith("libssl"), got["package"]
     assert got['package_version'].startswith(facts['openssl_version']), (got['package_version'], facts['openssl_version'])
