@@ -28,7 +28,7 @@ export ANSIBLE_CONNECTION_PLUGINS := $(CURDIR)/extensions/molecule/resources/con
 export ANSIBLE_PIPELINING := True
 export PATH := $(VENV)/bin:$(PATH)
 
-.PHONY: help setup system-packages venv lab get-pip test units sanity lint docs \
+.PHONY: help setup system-packages venv lab ee get-pip test units sanity lint docs \
         molecule demo demo-down build constraints clean bench-probe bench-policy bench-maillog bench-converge bench-tlsrpt
 
 help:
@@ -38,9 +38,10 @@ help:
 	@echo "make sanity | units | lint | docs   one kind of test"
 	@echo "make molecule SCENARIO=smoke   one Molecule scenario (molecule test)"
 	@echo "make build                  build the collection tarball"
+	@echo "make ee                     build the execution environment localhost/mailtls-ee:latest (ansible-builder)"
 	@echo "make bench-probe | bench-policy | bench-maillog | bench-converge | bench-tlsrpt   benchmarks (print figures, see docs/benchmarks.md)"
 
-setup: system-packages venv get-pip lab
+setup: system-packages venv get-pip lab ee
 
 system-packages:
 	@missing=""; for cp in podman runc debootstrap git shellcheck chromium testssl:testssl.sh pflogsumm; do \
@@ -68,6 +69,11 @@ lab: system-packages
 
 test: setup
 	@bash tests/run-all.sh $(TEST_SCENARIOS)
+
+# The execution environment (ee/execution-environment.yml): its base image from Debian's packages, then
+# ansible-builder; the fleet scenario runs the four playbooks in it over SSH (extensions/molecule/fleet/ee.yml).
+ee: venv lab
+	@bash ee/build.sh
 
 units: venv lab
 	$(VENV)/bin/python -m pytest tests/unit

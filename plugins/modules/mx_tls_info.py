@@ -107,6 +107,19 @@ options:
       - An entry that is not as this module writes them is an error that names the domain.
     type: dict
     version_added: 0.1.0
+  save:
+    description:
+      - Write what was seen on the controller, and return a compact result instead of RV(results) (the action
+        plugin does this; the module itself ignores the option). At thousands of destinations the full result
+        is megabytes, and a registered copy of it costs the play more than the probe.
+      - C(dir) (required) - the directory on the controller (made where missing); C(files) (required) - the file
+        names in it that each get the record, for example C(gather-STAMP.json) and C(gather-latest.json);
+        C(record) - keys written beside C(digest), C(summary) and C(results) (the gather playbook's C(generated)
+        and C(probed_from)); C(mta_sts_cache) - a file name for RV(mta_sts_cache); C(show) - how many of the
+        recommendations to return in RV(shown) (default 25).
+      - Each file is written whole (a temporary file renamed over it). In check mode nothing is written.
+    type: dict
+    version_added: 0.1.0
 notes:
   - Probes send EHLO, STARTTLS and QUIT; no mail is sent.
   - Sessions per endpoint - see RV(results[].endpoints[].sessions); most endpoints cost one, an ECDSA key one more to ask for an RSA key.
@@ -143,7 +156,7 @@ EXAMPLES = r"""
 RETURN = r"""
 results:
   description: One item per destination, in the order of O(destinations).
-  returned: always
+  returned: unless O(save) is given (then they are in the saved files)
   type: list
   elements: dict
   contains:
@@ -308,7 +321,7 @@ mta_sts_cache:
   description:
     - With O(mta_sts), the MTA-STS policies to keep for the next run (give them back as O(mta_sts_cache)) - the ones
       read now, and earlier ones still within their C(max_age); one entry per domain.
-  returned: when O(mta_sts) is true
+  returned: when O(mta_sts) is true and O(save) is not given
   type: dict
   sample: {example.com: {id: "20261129", mode: enforce, mx: [mx1.example.com], max_age: 604800,
                          policy_strings: ["version: STSv1", "mode: enforce", "mx: mx1.example.com", "max_age: 604800"],
@@ -318,6 +331,24 @@ digest:
   returned: always
   type: str
   sample: sha256
+saved:
+  description: With O(save), the files written on the controller (none in check mode).
+  returned: when O(save) is given
+  type: list
+  elements: str
+  sample: [/srv/mailtls-results/gather-20261205T170000Z.json, /srv/mailtls-results/gather-latest.json]
+destinations:
+  description: With O(save), how many destinations the saved RV(results) hold.
+  returned: when O(save) is given
+  type: int
+  sample: 5000
+shown:
+  description: With O(save), the first recommendations (O(save) C(show)), each with its destination and reason.
+  returned: when O(save) is given
+  type: list
+  elements: dict
+  sample: [{destination: example.com, policy_line: example.com secure match=nexthop:dot-nexthop,
+            reason: every endpoint verifies by name}]
 """
 
 import socket
@@ -361,6 +392,8 @@ def main():
             mta_sts=dict(type='bool', default=False),
             mta_sts_cache=dict(type='dict'),
             tlsa=dict(type='bool', default=True),
+            # the action's (written on the controller); the module ignores it
+            save=dict(type='dict'),
         ),
         supports_check_mode=True,
     )

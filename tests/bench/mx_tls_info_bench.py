@@ -163,18 +163,58 @@ def run_module(module, collections, endpoints, port, concurrency, timeout, extra
     return wall, cpu, rss, result['summary']['endpoints_tls']
 
 
-def run_playbook(collections, endpoints, port, concurrency, timeout, extra=None):
-    """The module through ansible-playbook (local connection): wall s, and the peak RSS of the playbook's process tree."""
+# the playbook shapes measured against the bare module: the gather playbook before the action saved the results
+# (register the full result, write it to two files with copy and to_nice_json, print every recommendation), and
+# now (the action writes the files on the controller and returns a compact result)
+PLAYBOOKS = {
+    'playbook (register)': """- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Probe
+      mailtls.postfix.mx_tls_info: "{{ bench_args }}"
+      register: probe
+    - name: Write the results (as gather did)
+      ansible.builtin.copy:
+        dest: "{{ item }}"
+        mode: "0644"
+        content: "{{ {'digest': probe.digest, 'summary': probe.summary, 'results': probe.results} | to_nice_json }}"
+      loop: ["{{ bench_dir }}/gather-1.json", "{{ bench_dir }}/gather-latest.json"]
+    - name: Show every recommendation (as gather did)
+      ansible.builtin.debug:
+        msg: "{{ probe.results | map(attribute='policy_line') | list }}"
+    - name: Count
+      ansible.builtin.debug:
+        msg: "TLS ok {{ probe.summary.endpoints_tls }}"
+""",
+    'playbook (save)': """- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Probe and save (as gather does)
+      mailtls.postfix.mx_tls_info: "{{ bench_args | combine({'save': {'dir': bench_dir, 'files': ['gather-1.json', 'gather-latest.json']}}) }}"
+      register: probe
+    - name: Show the first recommendations (as gather does)
+      ansible.builtin.debug:
+        msg: "{{ probe.shown | map(attribute='policy_line') | list }}"
+    - name: Count
+      ansible.builtin.debug:
+        msg: "TLS ok {{ probe.summary.endpoints_tls }}"
+""",
+}
+
+
+def run_playbook(collections, endpoints, port, concurrency, timeout, extra=None, shape='playbook (save)'):
+    """The module through ansible-playbook (local connection) in one of PLAYBOOKS' shapes: wall s, CPU s, the
+    peak RSS of the playbook's process tree, and the endpoints with TLS (as the play counted them)."""
     work = tempfile.mkdtemp()
+    if shape == 'playbook (register)':
+        os.mkdir(os.path.join(work, 'results'))  # gather made it with a file task
     with open(os.path.join(work, 'vars.json'), 'w') as f:
-        json.dump({'bench_args': dict({'destinations': ['[%s]:%d' % (a, port) for a in endpoints],
+        json.dump({'bench_dir': os.path.join(work, 'results'),
+                   'bench_args': dict({'destinations': ['[%s]:%d' % (a, port) for a in endpoints],
                                        'concurrency': concurrency, 'timeout': timeout, 'digest': 'sha256'},
                                       **(extra or {}))}, f)
     with open(os.path.join(work, 'probe.yml'), 'w') as f:
-        f.write('- hosts: localhost\n  gather_facts: false\n  tasks:\n'
-                '    - name: Probe\n      mailtls.postfix.mx_tls_info: "{{ bench_args }}"\n      register: probe\n'
-                '    - name: Count\n      ansible.builtin.debug:\n'
-                '        msg: "TLS ok {{ probe.summary.endpoints_tls }}"\n')
+        f.write(PLAYBOOKS[shape])
     env = dict(os.environ, PYTHONPATH=collections, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_HOME=work,
                ANSIBLE_LOCAL_TEMP=work, ANSIBLE_PYTHON_INTERPRETER=sys.executable)
     argv = [sys.executable, '-c', 'import sys; from ansible.cli.playbook import main; sys.argv[0] = "ansible-playbook"; main()',
@@ -183,6 +223,10 @@ def run_playbook(collections, endpoints, port, concurrency, timeout, extra=None)
     text = out.decode('utf-8', 'replace')
     if 'failed=0' not in text:
         raise SystemExit('ansible-playbook failed:\n' + text[-3000:])
+    with open(os.path.join(work, 'results', 'gather-latest.json')) as f:
+        saved = json.load(f)
+    if len(saved['results']) != len(endpoints):
+        raise SystemExit('%s saved %d results for %d endpoints' % (shape, len(saved['results']), len(endpoints)))
     ok = int(text.split('TLS ok ', 1)[1].split('"', 1)[0])
     return wall, cpu, rss, ok
 
@@ -292,7 +336,7 @@ def main():
     proxy.start()
     print('mx_tls_info benchmark: rtt=%.0f ms concurrency=%d, Postfix smtpd behind a user-space delay proxy'
           % (opts.rtt * 1000, opts.concurrency))
-    print('%-6s %-14s %9s %8s %14s %12s %9s' % ('N', 'runner', 'wall s', 'ratio', 'cpu ms/probe', 'peak RSS MB', 'TLS ok'))
+    print('%-6s %-20s %9s %8s %14s %12s %9s' % ('N', 'runner', 'wall s', 'ratio', 'cpu ms/probe', 'peak RSS MB', 'TLS ok'))
     if opts.mx:
         for n in opts.n:
             run_mx(opts, module, n)
@@ -310,16 +354,17 @@ def main():
             n, sessions, len(eps), sessions / float(len(eps) or 1), verified))
         rows = [('module', m_wall, m_cpu, m_rss, m_ok)]
         if opts.playbook:
-            rows.append(('ansible-playbook',) + run_playbook(opts.collections, endpoints, opts.port, opts.concurrency,
-                                                             opts.timeout, extra))
+            for shape in PLAYBOOKS:
+                rows.append((shape,) + run_playbook(opts.collections, endpoints, opts.port, opts.concurrency,
+                                                    opts.timeout, extra, shape))
         if n <= opts.finger_max:
             label = 'posttls-finger' if opts.finger_parallel == 1 else 'finger x%d' % opts.finger_parallel
             rows.append((label,) + run_finger(endpoints, opts.port, opts.finger_parallel))
         for name, wall, cpu, rss, ok in rows:
-            print('%-6d %-14s %9.2f %8s %14.2f %12.1f %9s' % (
+            print('%-6d %-20s %9.2f %8s %14.2f %12.1f %9s' % (
                 n, name, wall, '%.1fx' % (wall / m_wall) if name != 'module' else '1.0x',
                 1000 * cpu / n, rss / 1024.0, '%d/%d' % (ok, n)))
-        print('%-6d %-14s %9.2f %8s   (ceil(N/concurrency) x %.1f round trips x RTT; module/limit = %.2f)'
+        print('%-6d %-20s %9.2f %8s   (ceil(N/concurrency) x %.1f round trips x RTT; module/limit = %.2f)'
               % (n, 'physical limit', limit, '', MODULE_ROUND_TRIPS, m_wall / limit if limit else float('nan')))
         cpu = run_module.cpu
         if cpu:

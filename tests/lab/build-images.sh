@@ -6,6 +6,10 @@
 # localhost/mailtls-lab:bookworm  Postfix 3.7
 # localhost/mailtls-lab:trixie    Postfix 3.10
 # localhost/mailtls-lab:bullseye  Postfix 3.5 (the major version of RHEL 8 and 9)
+# localhost/mailtls-ee-base:bookworm  (SUITE ee, not a default; ee/build.sh asks for it) the execution
+#                                 environment's base image: what ansible-builder needs of one (python3 and
+#                                 pip, the package manager it calls: ee/mailtls-pkg, apt-get behind it) and
+#                                 the OpenSSH client, no lab software
 #
 # Each image is labelled with a hash of its recipe (this script, the package
 # list and the init script). An image whose label matches is kept; any change
@@ -44,15 +48,23 @@ packages=(
 # Debian 13's testssl.sh (3.2, which lists and rates the signature algorithms a
 # server accepts) is the scanner scenario's second judge, run from scan-client;
 # python3-venv there is what the tls role installs tlsrpt-reporter into (Postfix
-# 3.10's TLSRPT reports; the reporter is on PyPI, not in Debian)
-declare -A suite_packages=([bookworm]="certbot python3-certbot-dns-rfc2136 pebble knot knot-dnsutils bind9-dnsutils nginx" [trixie]="testssl.sh python3-venv")
+# 3.10's TLSRPT reports; the reporter is on PyPI, not in Debian); openssh-server on
+# bookworm: the fleet lab's mail hosts are reached over SSH by the execution
+# environment (its host keys are made in each container, never in the image)
+declare -A suite_packages=([bookworm]="certbot python3-certbot-dns-rfc2136 pebble knot knot-dnsutils bind9-dnsutils nginx openssh-server" [trixie]="testssl.sh python3-venv")
+
+ee_packages=(python3 python3-pip python3-venv openssh-client ca-certificates)
 
 recipe_hash() {
-    cat "$here/build-images.sh" "$here/mailtls-lab-init" | sha256sum | cut -c1-16
+    cat "$here/build-images.sh" "$here/mailtls-lab-init" "$here/../../ee/mailtls-pkg" | sha256sum | cut -c1-16
 }
 
 build() {
-    local suite=$1 tag=localhost/mailtls-lab:$1 want have root
+    local suite=$1 tag=localhost/mailtls-lab:$1 want have root include cmd=/usr/local/sbin/mailtls-lab-init
+    include="${packages[*]} ${suite_packages[$suite]:-}"
+    if [ "$suite" = ee ]; then
+        suite=bookworm tag=localhost/mailtls-ee-base:bookworm include="${ee_packages[*]}" cmd=/bin/bash
+    fi
     want=$(recipe_hash)
     have=$(podman image inspect --format '{{ index .Labels "mailtls.recipe" }}' "$tag" 2>/dev/null || true)
     if [ "$have" = "$want" ] && [ -z "${MAILTLS_LAB_REBUILD:-}" ]; then
@@ -64,7 +76,7 @@ build() {
     root=$(mktemp -d "${TMPDIR:-/tmp}/mailtls-lab-$suite.XXXXXX")
     trap 'rm -rf "$root"' RETURN
     debootstrap --variant=minbase --cache-dir="$(cd "$cache/debs-$suite" && pwd)" \
-        --include="$(IFS=,; echo "${packages[*]} ${suite_packages[$suite]:-}" | tr ' ' ',' | sed 's/,*$//')" "$suite" "$root" "$mirror" \
+        --include="$(echo "$include" | tr ' ' ',' | sed 's/,*$//')" "$suite" "$root" "$mirror" \
         > "$cache/debootstrap-$suite.log" 2>&1 || {
             tail -n 30 "$cache/debootstrap-$suite.log" >&2
             echo "lab: debootstrap of $suite failed (log: $cache/debootstrap-$suite.log)" >&2
@@ -73,16 +85,21 @@ build() {
 
     # Nothing host-specific in the image: no snakeoil key from this machine,
     # no build host name; podman provides hostname, hosts and resolv.conf.
-    rm -f "$root/etc/ssl/private/ssl-cert-snakeoil.key" "$root/etc/ssl/certs/ssl-cert-snakeoil.pem"
+    rm -f "$root/etc/ssl/private/ssl-cert-snakeoil.key" "$root/etc/ssl/certs/ssl-cert-snakeoil.pem" \
+        "$root"/etc/ssh/ssh_host_*
     : > "$root/etc/mailname"
     rm -f "$root/etc/hostname"
     rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
-    install -m 0755 "$here/mailtls-lab-init" "$root/usr/local/sbin/mailtls-lab-init"
+    if [ "$cmd" = /bin/bash ]; then
+        install -m 0755 "$here/../../ee/mailtls-pkg" "$root/usr/local/sbin/mailtls-pkg"
+    else
+        install -m 0755 "$here/mailtls-lab-init" "$root/usr/local/sbin/mailtls-lab-init"
+    fi
 
     tar -C "$root" --numeric-owner -c . | podman import --quiet \
         --change "LABEL mailtls.recipe=$want" \
         --change "LABEL mailtls.suite=$suite" \
-        --change 'CMD ["/usr/local/sbin/mailtls-lab-init"]' \
+        --change "CMD [\"$cmd\"]" \
         - "$tag" > /dev/null
     echo "lab: built $tag"
 }
