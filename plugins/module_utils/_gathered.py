@@ -39,7 +39,7 @@ def check_save(save):
         raise MailTLSError('save.dir: the directory on the controller is required')
     files = save.get('files')
     if not isinstance(files, list) or not files:
-        raise MailTLSError('save.files: one file name at least (gather-STAMP.json, gather-latest.json)')
+        raise MailTLSError('save.files: one file name at least (gather-TIME-HOST.json, gather-latest.json)')
     for name in files + ([save['mta_sts_cache']] if save.get('mta_sts_cache') else []):
         if not isinstance(name, string_types) or not name or '/' in name or name in ('.', '..'):
             raise MailTLSError('save: %r is not a file name within save.dir' % (name,))

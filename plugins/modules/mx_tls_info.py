@@ -113,7 +113,7 @@ options:
         plugin does this; the module itself ignores the option). At thousands of destinations the full result
         is megabytes, and a registered copy of it costs the play more than the probe.
       - C(dir) (required) - the directory on the controller (made where missing); C(files) (required) - the file
-        names in it that each get the record, for example C(gather-STAMP.json) and C(gather-latest.json);
+        names in it that each get the record, for example C(gather-TIME-HOST.json) and C(gather-latest.json);
         C(record) - keys written beside C(digest), C(summary) and C(results) (the gather playbook's C(generated)
         and C(probed_from)); C(mta_sts_cache) - a file name for RV(mta_sts_cache); C(show) - how many of the
         recommendations to return in RV(shown) (default 25).
@@ -336,7 +336,7 @@ saved:
   returned: when O(save) is given
   type: list
   elements: str
-  sample: [/srv/mailtls-results/gather-20261205T170000Z.json, /srv/mailtls-results/gather-latest.json]
+  sample: [/srv/mailtls-results/gather-20261205T170000Z-mx1.json, /srv/mailtls-results/gather-latest.json]
 destinations:
   description: With O(save), how many destinations the saved RV(results) hold.
   returned: when O(save) is given
