@@ -66,7 +66,9 @@ def save_results(result, save, check_mode=False):
     save = check_save(save)
     results = result.get('results') or []
     record = dict(save['record'], digest=result.get('digest'), summary=result.get('summary') or {}, results=results)
-    writes = [(os.path.join(save['dir'], name), encode(record)) for name in save['files']]
+    # one encoding of the record (megabytes at thousands of destinations) for every file that gets it
+    data = encode(record)
+    writes = [(os.path.join(save['dir'], name), data) for name in save['files']]
     if save.get('mta_sts_cache') and result.get('mta_sts_cache') is not None:
         writes.append((os.path.join(save['dir'], save['mta_sts_cache']), encode(result['mta_sts_cache'])))
     if not check_mode:

@@ -186,8 +186,8 @@ def _policy_entries(policies, relay):
             if not (isinstance(p, dict) and p.get('destination') == relay['relayhost'])] + [relay['policy']]
 
 
-# the characters a master.cf "-o name=value" cannot carry (the value is one white-space-free field; postconf -P
-# refuses the braces and commas of a multi-word value there)
+# what smtpd_sasl_path on a master.cf "-o name=value" may not hold: white space (an -o value is one field), and
+# braces, commas and "=", which no socket path or inet:host:port needs (Postfix would take them literally)
 _O_VALUE_BAD = re.compile(r'[\s{},=]')
 
 
